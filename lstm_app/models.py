@@ -1,0 +1,53 @@
+"""Build a keras.Model from the `model` section of a config, and compile it from `training`.
+
+The article's model, from `configs/article.yaml`:
+
+    Sequential([Input((None, 1)), LSTM(50, return_sequences=True), LSTM(50), Dense(1)])
+    # inputs (batch, time, 1) -> outputs (batch, 1); 30,651 parameters
+"""
+
+import dataclasses
+
+import keras
+
+from lstm_app.config import ModelConfig, TrainingConfig
+
+KERAS_LAYERS = {
+    "lstm": keras.layers.LSTM,
+    "gru": keras.layers.GRU,
+    "simple_rnn": keras.layers.SimpleRNN,
+    "dense": keras.layers.Dense,
+    "dropout": keras.layers.Dropout,
+}
+
+OPTIMIZERS = {
+    "adam": keras.optimizers.Adam,
+    "adamw": keras.optimizers.AdamW,
+    "nadam": keras.optimizers.Nadam,
+    "rmsprop": keras.optimizers.RMSprop,
+    "sgd": keras.optimizers.SGD,
+    "adagrad": keras.optimizers.Adagrad,
+}
+
+
+def build_layer(layer_config) -> keras.layers.Layer:
+    """One Keras layer from one entry of `model.layers`: its keys are the layer's arguments."""
+    arguments = dataclasses.asdict(layer_config)
+    return KERAS_LAYERS[arguments.pop("type")](**arguments)
+
+
+def build_model(model: ModelConfig, n_features: int) -> keras.Sequential:
+    """The stacked model: inputs `(batch, time, n_features)` -> forecasts `(batch, horizon)`.
+
+    The time axis is left free (`None`), as in the article, so the model accepts windows of
+    any length.
+    """
+    layers = [build_layer(layer) for layer in model.layers]
+    return keras.Sequential([keras.Input(shape=(None, n_features)), *layers])
+
+
+def compile_model(model: keras.Model, training: TrainingConfig) -> keras.Model:
+    """Compiles `model` with the optimizer, learning rate and loss of `training`."""
+    optimizer = OPTIMIZERS[training.optimizer](learning_rate=training.learning_rate)
+    model.compile(optimizer=optimizer, loss=training.loss)
+    return model

@@ -1,0 +1,76 @@
+"""The run directory: where a run's results go, written so that none looks complete unless it is.
+
+Every file is written to a hidden temporary name in the same directory and then renamed over
+its final name, so a reader sees either the whole file or none. `run.json` says how the run
+stands: `running` while it trains, then `done`, `failed` or `interrupted`.
+"""
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+from lstm_app.errors import UserInputError
+
+
+def create_run_dir(root: Path, name: str, now: dt.datetime | None = None) -> Path:
+    """A new directory `root/<name>-<YYYYmmdd-HHMMSS>` (with `-2`, `-3`... if that exists)."""
+    stamp = (now or dt.datetime.now()).strftime("%Y%m%d-%H%M%S")
+    for attempt in range(1, 1000):
+        path = root / (f"{name}-{stamp}" if attempt == 1 else f"{name}-{stamp}-{attempt}")
+        try:
+            path.mkdir(parents=True)
+            return path
+        except FileExistsError:
+            continue
+        except OSError as err:
+            raise UserInputError(
+                f"{path}: cannot create the run directory: {err.strerror}"
+            ) from None
+    raise UserInputError(f"{root}: too many runs named {name}-{stamp}")
+
+
+def claim_run_dir(path: Path) -> Path:
+    """`path` as the run directory: created if absent; refused if it holds anything."""
+    if path.exists() and not path.is_dir():
+        raise UserInputError(f"--run-dir {path}: is a file, expected a directory")
+    if path.is_dir() and any(path.iterdir()):
+        raise UserInputError(
+            f"--run-dir {path}: is not empty; give a new or empty directory (nothing in it is "
+            "overwritten)"
+        )
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UserInputError(f"--run-dir {path}: cannot create it: {err.strerror}") from None
+    return path
+
+
+def temporary_path(path: Path) -> Path:
+    """A hidden name beside `path`, with the same suffix (Keras and matplotlib read it)."""
+    return path.with_name(f".tmp-{path.name}")
+
+
+def write_atomic(path: Path, write) -> None:
+    """Calls `write(tmp_path)`, then renames the temporary file to `path`."""
+    tmp = temporary_path(path)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_text(path: Path, text: str) -> None:
+    """Writes `text` to `path` atomically."""
+    write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def write_json(path: Path, obj) -> None:
+    """Writes `obj` as indented JSON to `path` atomically (NaN is refused)."""
+    write_text(path, json.dumps(obj, indent=2, allow_nan=False) + "\n")
+
+
+def write_status(run_dir: Path, info: dict) -> None:
+    """Writes `run.json`: `info` holds at least `status`."""
+    write_json(run_dir / "run.json", info)

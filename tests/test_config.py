@@ -1,0 +1,315 @@
+"""The config schema: what it accepts, what it fills in, and how it words each mistake."""
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import ARTICLE_CONFIG, REPO, tiny_config_dict, write_yaml
+
+from lstm_app.config import (
+    Config,
+    config_from_dict,
+    config_to_dict,
+    load_config,
+    parse_override,
+)
+from lstm_app.errors import ConfigError, UserInputError
+
+
+def test_article_config_mirrors_the_article():
+    cfg = load_config(ARTICLE_CONFIG)
+    layers = cfg.model.layers
+    assert [(la.type, la.units) for la in layers] == [("lstm", 50), ("lstm", 50), ("dense", 1)]
+    assert [la.return_sequences for la in layers[:2]] == [True, False]
+    t = cfg.training
+    assert (t.optimizer, t.loss, t.epochs, t.batch_size) == ("adam", "mean_squared_error", 200, 64)
+    assert cfg.data.features == ("Passengers",) and cfg.data.window.horizon == 1
+    assert cfg.data.path == REPO / "data" / "airline-passengers.csv"
+    assert cfg.data.path.is_file()
+
+
+def test_every_key_of_the_article_config_has_a_comment():
+    for number, line in enumerate(ARTICLE_CONFIG.read_text().splitlines(), 1):
+        if re.match(r"^\s*(- )?\w+:", line):
+            assert "#" in line, f"line {number} has a key without a comment: {line!r}"
+
+
+def test_missing_keys_take_their_documented_defaults():
+    cfg = config_from_dict(tiny_config_dict())
+    assert cfg.data.target == "value" and cfg.data.features == ("value",)
+    assert cfg.data.scaler == "standard"
+    assert cfg.training.optimizer == "adam" and cfg.training.learning_rate == 0.001
+    assert cfg.training.callbacks.terminate_on_nan.enabled
+    assert not cfg.training.callbacks.early_stopping.enabled
+    assert cfg.model.layers[0].activation == "tanh"
+
+
+def test_plain_form_round_trips():
+    cfg = load_config(ARTICLE_CONFIG)
+    assert config_from_dict(config_to_dict(cfg)) == cfg
+
+
+@pytest.mark.parametrize(
+    ("section", "values", "message"),
+    [
+        ("training", {"epoch": 3}, "training.epoch: unknown key; did you mean 'epochs'?"),
+        ("data", {"scalar": "minmax"}, "data.scalar: unknown key; did you mean 'scaler'?"),
+        (
+            "training",
+            {"callbacks": {"early_stoping": True}},
+            "training.callbacks.early_stoping: unknown key; did you mean 'early_stopping'?",
+        ),
+        ("training", {"zzz": 1}, "training.zzz: unknown key; expected one of: optimizer,"),
+    ],
+)
+def test_unknown_key_is_refused_with_the_closest_valid_one(section, values, message):
+    with pytest.raises(ConfigError) as err:
+        config_from_dict(tiny_config_dict(**{section: values}))
+    assert message in str(err.value)
+
+
+def test_unknown_layer_key_is_refused():
+    raw = tiny_config_dict(model={"layers": [{"type": "lstm", "unit": 8}]})
+    with pytest.raises(ConfigError, match=r"model.layers\[0\].unit: unknown key; did you mean"):
+        config_from_dict(raw)
+
+
+@pytest.mark.parametrize(
+    ("section", "values", "message"),
+    [
+        ("training", {"epochs": "many"}, "training.epochs: expected an integer >= 1, got 'many'"),
+        ("training", {"epochs": 0}, "training.epochs: expected an integer >= 1, got 0"),
+        ("training", {"epochs": 2.5}, "training.epochs: expected an integer >= 1, got 2.5"),
+        ("training", {"epochs": True}, "training.epochs: expected an integer >= 1, got true"),
+        (
+            "training",
+            {"learning_rate": -0.1},
+            "training.learning_rate: expected a number > 0, got -0.1",
+        ),
+        ("training", {"learning_rate": float("nan")}, "expected a number > 0, got nan"),
+        (
+            "training",
+            {"optimizer": "adma"},
+            "training.optimizer: expected one of: adam, adamw, nadam, rmsprop, sgd, adagrad; "
+            "got 'adma'; did you mean 'adam'?",
+        ),
+        ("training", {"shuffle": "yes please"}, "training.shuffle: expected true or false"),
+        (
+            "training",
+            {"callbacks": {"early_stopping": {"monitor": "val_mae"}}},
+            "training.callbacks.early_stopping.monitor: expected one of: val_loss, loss",
+        ),
+        ("data", {"scaler": "robust"}, "data.scaler: expected one of: standard, minmax, none"),
+        ("data", {"window": {"input_width": 0}}, "data.window.input_width: expected an integer"),
+        ("data", {"window": 12}, "data.window: expected a mapping of keys, got 12"),
+        ("data", {"features": "value"}, "data.features: expected a list, got 'value'"),
+        ("seed", -1, "seed: expected an integer >= 0, got -1"),
+        ("name", "../escape", "name: expected letters, digits"),
+    ],
+)
+def test_wrong_type_or_out_of_range_value_is_refused(section, values, message):
+    with pytest.raises(ConfigError) as err:
+        config_from_dict(tiny_config_dict(**{section: values}))
+    assert message in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("layer", "message"),
+    [
+        (
+            {"type": "lstn", "units": 8},
+            "model.layers[0].type: expected one of: lstm, gru, "
+            "simple_rnn, dense, dropout; got 'lstn'; did you mean 'lstm'?",
+        ),
+        ({"units": 8}, "model.layers[0].type: missing required key"),
+        ({"type": "lstm"}, "model.layers[0].units: missing required key"),
+        (
+            {"type": "lstm", "units": 8, "dropout": 1.0},
+            "model.layers[0].dropout: expected a number >= 0 and < 1, got 1.0",
+        ),
+        (
+            {"type": "simple_rnn", "units": 8, "recurrent_activation": "sigmoid"},
+            "model.layers[0].recurrent_activation: unknown key",
+        ),
+        ({"type": "lstm", "units": 8, "activation": "tanhh"}, "did you mean 'tanh'?"),
+    ],
+)
+def test_bad_layer_is_refused(layer, message):
+    raw = tiny_config_dict(model={"layers": [layer, {"type": "dense", "units": 1}]})
+    with pytest.raises(ConfigError) as err:
+        config_from_dict(raw)
+    assert message in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("layers", "message"),
+    [
+        (
+            [
+                {"type": "lstm", "units": 4},
+                {"type": "lstm", "units": 4},
+                {"type": "dense", "units": 1},
+            ],
+            "model.layers[1]: lstm needs a sequence input, but layers[0] has return_sequences:",
+        ),
+        (
+            [{"type": "lstm", "units": 4, "return_sequences": True}, {"type": "dense", "units": 1}],
+            "model.layers[0].return_sequences: the last recurrent layer must have",
+        ),
+        ([{"type": "dense", "units": 1}], "model.layers: expected at least one recurrent layer"),
+        (
+            [{"type": "lstm", "units": 4}, {"type": "dense", "units": 3}],
+            "model.layers[1].units: the output layer must have one unit per forecast step: "
+            "data.window.horizon is 1, got units 3",
+        ),
+    ],
+)
+def test_layers_that_cannot_stack_are_refused(layers, message):
+    with pytest.raises(ConfigError) as err:
+        config_from_dict(tiny_config_dict(model={"layers": layers}))
+    assert message in str(err.value)
+
+
+def test_split_fractions_must_sum_to_one():
+    raw = tiny_config_dict(data={"split": {"train": 0.7, "val": 0.2, "test": 0.2}})
+    with pytest.raises(
+        ConfigError,
+        match=r"data.split: train \+ val \+ test must sum to 1, got "
+        r"0.7 \+ 0.2 \+ 0.2 = 1.1",
+    ):
+        config_from_dict(raw)
+
+
+def test_csv_source_requires_path_and_target():
+    with pytest.raises(ConfigError, match=r"data\.path: required when data\.source is csv"):
+        config_from_dict(tiny_config_dict(data={"source": "csv"}))
+    raw = tiny_config_dict(data={"source": "csv", "path": "x.csv"})
+    with pytest.raises(ConfigError, match=r"data\.target: required"):
+        config_from_dict(raw)
+
+
+def test_sine_source_refuses_a_csv_path():
+    with pytest.raises(ConfigError, match=r"data\.path: not used when data\.source is sine"):
+        config_from_dict(tiny_config_dict(data={"path": "x.csv"}))
+
+
+def test_callback_takes_a_bool_or_its_settings():
+    raw = tiny_config_dict(
+        training={
+            "callbacks": {"early_stopping": {"patience": 3}, "checkpoint": True, "csv_log": False}
+        }
+    )
+    callbacks = config_from_dict(raw).training.callbacks
+    assert callbacks.early_stopping.patience == 3 and not callbacks.early_stopping.enabled
+    assert callbacks.checkpoint.enabled and not callbacks.csv_log.enabled
+
+
+def test_yaml_syntax_error_names_the_file_and_line(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("name: x\nmodel:\n  layers: [{type: lstm\n  units: 3\n")
+    with pytest.raises(UserInputError, match=r"broken.yaml: line 4, column \d+: invalid YAML"):
+        load_config(path)
+
+
+def test_duplicate_key_is_refused_with_its_line(tmp_path):
+    path = tmp_path / "dup.yaml"
+    path.write_text("name: a\nseed: 1\nname: b\n")
+    with pytest.raises(UserInputError, match=r"dup.yaml: line 3, column 1: .*duplicate key 'name'"):
+        load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("", "the config is empty"), ("- a\n- b\n", "expected a mapping of keys at the top level")],
+)
+def test_config_that_is_not_a_mapping_is_refused(tmp_path, text, message):
+    path = tmp_path / "odd.yaml"
+    path.write_text(text)
+    with pytest.raises(UserInputError, match=message):
+        load_config(path)
+
+
+def test_missing_config_file_is_named(tmp_path):
+    with pytest.raises(UserInputError, match=r"nope.yaml: config file not found"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_scientific_notation_is_a_number(tmp_path):
+    path = write_yaml(tmp_path / "c.yaml", tiny_config_dict())
+    path.write_text(path.read_text().replace("epochs: 3", "epochs: 3\n  learning_rate: 1e-3"))
+    assert load_config(path).training.learning_rate == 0.001
+
+
+def test_overrides_parse_yaml_values_and_reach_into_lists(tiny_config_file):
+    cfg = load_config(
+        tiny_config_file,
+        [
+            "training.epochs=20",
+            "data.window.input_width=24",
+            "training.learning_rate=5e-4",
+            "model.layers.0.units=64",
+            "training.callbacks.early_stopping=true",
+        ],
+    )
+    assert cfg.training.epochs == 20 and cfg.data.window.input_width == 24
+    assert cfg.training.learning_rate == 5e-4 and cfg.model.layers[0].units == 64
+    assert cfg.training.callbacks.early_stopping.enabled
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        (
+            "training.epoch=20",
+            r"tiny.yaml \(with --set training.epoch=20\): training.epoch: "
+            r"unknown key; did you mean 'epochs'\?",
+        ),
+        (
+            "training.epochs=-3",
+            r"\(with --set training.epochs=-3\): training.epochs: expected an "
+            r"integer >= 1, got -3",
+        ),
+        ("epochs", r"--set epochs: expected KEY=VALUE"),
+        (
+            "model.layers.5.units=2",
+            r"--set model.layers.5.units=2: model.layers is a list of 2 "
+            r"items; expected an index from 0 to 1, got 5",
+        ),
+        ("seed.value=3", r"--set seed.value=3: seed is a value, not a section"),
+        ("training.epochs=[1", r"--set training.epochs=\[1: line 1, column 3: invalid YAML"),
+    ],
+)
+def test_bad_override_is_refused_naming_it(tiny_config_file, override, message):
+    with pytest.raises(UserInputError, match=message):
+        load_config(tiny_config_file, [override])
+
+
+def test_relative_data_path_resolves_against_the_config_folder(tmp_path, monkeypatch):
+    (tmp_path / "configs").mkdir()
+    raw = tiny_config_dict(data={"source": "csv", "path": "../data/x.csv", "target": "y"})
+    write_yaml(tmp_path / "configs" / "c.yaml", raw)
+    monkeypatch.chdir(tmp_path)  # from here, ../data/x.csv would be outside tmp_path
+    assert load_config(Path("configs/c.yaml")).data.path == tmp_path / "data" / "x.csv"
+
+
+def test_relative_data_path_from_the_command_line_resolves_against_cwd(tmp_path, monkeypatch):
+    (tmp_path / "elsewhere").mkdir()
+    raw = tiny_config_dict(data={"source": "csv", "path": "x.csv", "target": "y"})
+    path = write_yaml(tmp_path / "c.yaml", raw)
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    cfg = load_config(path, ["data.path=mine.csv"])
+    assert cfg.data.path == tmp_path / "elsewhere" / "mine.csv"
+
+
+def test_parse_override_splits_key_and_parses_value():
+    override = parse_override("model.layers.0.units=64")
+    assert override.key == ("model", "layers", 0, "units") and override.value == 64
+    assert parse_override("data.features=[a, b]").value == ["a", "b"]
+    assert parse_override("name=a=b").value == "a=b"
+
+
+def test_config_is_immutable():
+    cfg = config_from_dict(tiny_config_dict())
+    assert isinstance(cfg, Config)
+    with pytest.raises(AttributeError):
+        cfg.seed = 3

@@ -1,0 +1,235 @@
+"""The data module: windows by exact values, splits in time order, train-only scaling, and
+one-line errors for bad CSV files."""
+
+import numpy as np
+import pytest
+from conftest import ARTICLE_CONFIG, tiny_config_dict
+
+from lstm_app.config import SplitConfig, config_from_dict, load_config
+from lstm_app.data import (
+    Scaler,
+    count_windows,
+    load_series,
+    make_dataset,
+    prepare_data,
+    split_bounds,
+    window_views,
+)
+from lstm_app.errors import DataError
+
+
+def test_windows_have_exact_values_on_arange():
+    features = np.arange(20).reshape(10, 2)  # (time 10, features 2): row t is [2t, 2t + 1]
+    target = np.arange(100, 110)
+    inputs, targets = window_views(features, target, input_width=3, horizon=2)
+    assert inputs.shape == (6, 3, 2) and targets.shape == (6, 2)
+    np.testing.assert_array_equal(inputs[0], [[0, 1], [2, 3], [4, 5]])
+    np.testing.assert_array_equal(inputs[5], [[10, 11], [12, 13], [14, 15]])
+    np.testing.assert_array_equal(targets[:, 0], [103, 104, 105, 106, 107, 108])
+    np.testing.assert_array_equal(targets[5], [108, 109])
+
+
+def test_windows_are_views_not_copies():
+    features, target = np.arange(1000.0)[:, None], np.arange(1000.0)
+    inputs, targets = window_views(features, target, input_width=50, horizon=3)
+    assert np.shares_memory(inputs, features) and np.shares_memory(targets, target)
+    assert not inputs.flags.writeable
+
+
+def test_window_count_and_too_short_series():
+    assert count_windows(10, 3, 2) == 6
+    assert count_windows(4, 3, 2) == 0
+    with pytest.raises(ValueError, match="no window"):
+        window_views(np.zeros((4, 1)), np.zeros(4), input_width=3, horizon=2)
+
+
+def test_split_bounds_are_chronological_and_cover_every_row():
+    bounds = split_bounds(144, SplitConfig(train=0.6, val=0.2, test=0.2))
+    assert bounds == {"train": (0, 86), "val": (86, 115), "test": (115, 144)}
+    bounds = split_bounds(10, SplitConfig(train=0.7, val=0.15, test=0.15))
+    assert bounds["train"][0] == 0 and bounds["test"][1] == 10
+    assert bounds["train"][1] == bounds["val"][0] and bounds["val"][1] == bounds["test"][0]
+
+
+def _ramp_config(length=100, **data):
+    """A sine source with no wave and no noise: value t = t, so values tell row numbers."""
+    sine = {"length": length, "amplitude": 0.0, "trend": 1.0, "noise": 0.0}
+    raw = tiny_config_dict(data={"sine": sine, "scaler": "none", **data})
+    return config_from_dict(raw)
+
+
+def test_windows_never_cross_a_split_boundary():
+    cfg = _ramp_config()
+    data = prepare_data(cfg.data)
+    bounds = split_bounds(100, cfg.data.split)
+    for name, split in data.splits.items():
+        start, stop = bounds[name]
+        inputs, targets = split.windows()
+        assert inputs.min() >= start and targets.max() < stop  # values are row numbers
+        assert split.n_windows == (stop - start) - 8 - 1 + 1
+
+
+def test_scaler_uses_the_train_split_only():
+    cfg = _ramp_config(scaler="standard")
+    data = prepare_data(cfg.data)
+    train_rows = np.arange(60.0)  # the first 60 of 100 rows; later rows are larger
+    assert data.target_scaler.offset[0] == pytest.approx(train_rows.mean())
+    assert data.target_scaler.scale[0] == pytest.approx(train_rows.std())
+    np.testing.assert_allclose(data.feature_scaler.offset, [train_rows.mean()])
+    test = data.splits["test"]
+    expected = (np.arange(80.0, 100.0) - train_rows.mean()) / train_rows.std()
+    np.testing.assert_allclose(test.target, expected, rtol=1e-6)
+    np.testing.assert_array_equal(test.raw_target, np.arange(80.0, 100.0))
+
+
+@pytest.mark.parametrize("kind", ["standard", "minmax", "none"])
+def test_scaler_inverts_exactly(kind):
+    values = np.random.default_rng(0).normal(5, 3, size=(50, 3))
+    scaler = Scaler.fit(kind, values)
+    np.testing.assert_allclose(scaler.inverse_transform(scaler.transform(values)), values)
+
+
+def test_minmax_maps_the_train_range_to_unit_interval_and_constant_columns_stay_finite():
+    values = np.array([[1.0, 7.0], [3.0, 7.0], [5.0, 7.0]])
+    scaled = Scaler.fit("minmax", values).transform(values)
+    np.testing.assert_allclose(scaled[:, 0], [0, 0.5, 1])
+    np.testing.assert_allclose(scaled[:, 1], [0, 0, 0])
+
+
+def test_dataset_gives_the_same_windows_as_the_views():
+    data = prepare_data(_ramp_config().data)
+    split = data.splits["train"]
+    batches = list(make_dataset(split, batch_size=16))
+    inputs = np.concatenate([x.numpy() for x, _ in batches])
+    targets = np.concatenate([y.numpy() for _, y in batches])
+    view_inputs, view_targets = split.windows()
+    np.testing.assert_array_equal(inputs, view_inputs)
+    np.testing.assert_array_equal(targets, view_targets)
+    assert batches[0][0].shape == (16, 8, 1) and batches[0][0].dtype.name == "float32"
+
+
+def test_shuffled_dataset_reorders_whole_windows_reproducibly():
+    split = prepare_data(_ramp_config().data).splits["train"]
+
+    def epoch(ds):
+        return np.concatenate([x.numpy()[:, :, 0] for x, _ in ds])
+
+    ds = make_dataset(split, batch_size=16, shuffle=True, seed=3)
+    first, second = epoch(ds), epoch(ds)
+    assert not np.array_equal(first, second)  # reshuffled every epoch
+    ordered = split.windows()[0][:, :, 0]
+    assert sorted(map(tuple, first)) == sorted(map(tuple, ordered))  # the same windows
+    again = make_dataset(split, batch_size=16, shuffle=True, seed=3)
+    np.testing.assert_array_equal(epoch(again), first)
+
+
+def test_shipped_csv_reads_with_its_quirks():
+    cfg = load_config(ARTICLE_CONFIG)
+    series = load_series(cfg.data)
+    assert len(series) == 144 and series.features.shape == (144, 1)
+    assert series.target[0] == 112 and series.target[-1] == 432
+    assert str(series.times[0])[:10] == "1949-01-01" and str(series.times[-1])[:10] == "1960-12-01"
+
+
+def test_sine_source_is_seeded():
+    cfg = config_from_dict(tiny_config_dict())
+    a, b, c = (load_series(cfg.data, seed) for seed in (1, 1, 2))
+    np.testing.assert_array_equal(a.target, b.target)
+    assert not np.array_equal(a.target, c.target)
+    assert len(a) == 160
+
+
+def _csv_config(tmp_path, text: str | bytes, **data):
+    path = tmp_path / "series.csv"
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    raw = {
+        "source": "csv",
+        "path": str(path),
+        "target": "y",
+        "time_column": "t",
+        "window": {"input_width": 2, "horizon": 1},
+        **data,
+    }
+    return config_from_dict(tiny_config_dict(data=raw))
+
+
+def _rows(n: int, bad_row: int | None = None, bad: str = "") -> str:
+    lines = ["t,y,x"]
+    for i in range(n):
+        y = bad if i == bad_row else str(i * 1.5)
+        lines.append(f"2020-01-{i + 1:02d},{y},{i}")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "data", "message"),
+    [
+        (
+            _rows(20, 4, "abc"),
+            {},
+            r"series.csv: line 6, column 'y' \(data.target\): expected a finite number, got 'abc'",
+        ),
+        (_rows(20, 4, "inf"), {}, r"line 6, column 'y' \(data.target\): expected a finite number"),
+        (
+            _rows(20, 9, ""),
+            {},
+            r"series.csv: line 11, column 'y' \(data.target\): missing value "
+            r"'' \(1 missing in this column\)",
+        ),
+        (_rows(20, 9, "NA"), {}, r"line 11, column 'y' \(data.target\): missing value 'NA'"),
+        (
+            _rows(20),
+            {"target": "why"},
+            r"series.csv: column 'why' \(data.target\) not found; the file has columns: t, y, x",
+        ),
+        (_rows(20), {"features": ["y", "z"]}, r"column 'z' \(data.features\[1\]\) not found"),
+        (
+            _rows(20),
+            {"time_column": "T"},
+            r"column 'T' \(data.time_column\) not found; .* did "
+            r"you mean 't'\?",
+        ),
+        (
+            _rows(20).replace("2020-01-05", "someday"),
+            {},
+            r"line 6, column 't' \(data.time_column\): expected a date or time, got 'someday'",
+        ),
+        (
+            _rows(20).replace("2020-01-05", "2020-01-03"),
+            {},
+            r"line 6, column 't' .*: '2020-01-03' does not come after the row before "
+            r"\('2020-01-04'\); rows must be in increasing time order, without repeats",
+        ),
+        (
+            _rows(6),
+            {},
+            r"series.csv: the val split has 1 of the 6 rows, fewer than the 3 one "
+            r"window needs \(data.window.input_width 2 \+ horizon 1\)",
+        ),
+        ("", {}, r"series.csv: the file is empty"),
+        ("t,y,x\n", {}, r"series.csv: no data rows under the header"),
+        (b"t,y\n\xff\xfe,1\n", {}, r"series.csv: not UTF-8 text \(byte \d+\)"),
+        ('t,y\n"2020-01-01,1\n', {}, r"series.csv: cannot be read as CSV"),
+    ],
+)
+def test_bad_csv_gives_one_line_naming_file_row_and_column(tmp_path, text, data, message):
+    cfg = _csv_config(tmp_path, text, **data)
+    with pytest.raises(DataError, match=message) as err:
+        prepare_data(cfg.data)
+    assert "\n" not in str(err.value)
+
+
+def test_missing_data_file_is_named(tmp_path):
+    cfg = _csv_config(tmp_path, _rows(20), path=str(tmp_path / "absent.csv"))
+    with pytest.raises(DataError, match=r"absent.csv: data file not found \(data.path\)"):
+        prepare_data(cfg.data)
+
+
+def test_csv_with_spaces_crlf_and_quotes_is_read(tmp_path):
+    text = '"t", "y"\r\n' + "".join(f'"2020-01-{i + 1:02d}", {i}\r\n' for i in range(20))
+    cfg = _csv_config(tmp_path, text.rstrip("\r\n"))
+    series = load_series(cfg.data)
+    np.testing.assert_array_equal(series.target, np.arange(20.0))

@@ -1,0 +1,79 @@
+"""Models built from configs: the article's model exactly, and every layer type allowed."""
+
+import typing
+
+import keras
+import numpy as np
+import pytest
+from conftest import ARTICLE_CONFIG, tiny_config_dict
+
+from lstm_app.config import Activation, config_from_dict, load_config
+from lstm_app.models import OPTIMIZERS, build_model, compile_model
+
+
+def test_article_config_builds_exactly_the_article_model():
+    cfg = load_config(ARTICLE_CONFIG)
+    model = build_model(cfg.model, n_features=1)
+    assert [type(layer) for layer in model.layers] == [
+        keras.layers.LSTM,
+        keras.layers.LSTM,
+        keras.layers.Dense,
+    ]
+    assert [layer.units for layer in model.layers] == [50, 50, 1]
+    assert [model.layers[0].return_sequences, model.layers[1].return_sequences] == [True, False]
+    assert model.input_shape == (None, None, 1)  # the article's input_shape=(None, 1)
+    assert model.output_shape == (None, 1)
+    assert model.count_params() == 30_651
+
+
+def test_article_model_compiles_as_in_the_article():
+    cfg = load_config(ARTICLE_CONFIG)
+    model = compile_model(build_model(cfg.model, n_features=1), cfg.training)
+    assert isinstance(model.optimizer, keras.optimizers.Adam)
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.001)
+    assert model.loss == "mean_squared_error"
+
+
+@pytest.mark.parametrize(
+    "layers",
+    [
+        [
+            {"type": "gru", "units": 6, "return_sequences": True, "dropout": 0.1},
+            {"type": "simple_rnn", "units": 5, "activation": "relu"},
+            {"type": "dropout", "rate": 0.2},
+            {"type": "dense", "units": 3},
+        ],
+        [
+            {"type": "dense", "units": 4, "activation": "relu"},
+            {
+                "type": "lstm",
+                "units": 6,
+                "recurrent_dropout": 0.1,
+                "recurrent_activation": "hard_sigmoid",
+            },
+            {"type": "dense", "units": 3},
+        ],
+    ],
+)
+def test_every_layer_type_builds_and_forecasts_horizon_steps(layers):
+    raw = tiny_config_dict(model={"layers": layers})
+    raw["data"]["window"]["horizon"] = 3
+    cfg = config_from_dict(raw)
+    model = build_model(cfg.model, n_features=2)
+    assert model(np.zeros((4, 7, 2), "float32")).shape == (4, 3)
+    assert [type(la).__name__.lower() for la in model.layers] == [
+        la["type"].replace("_", "") for la in layers
+    ]
+
+
+@pytest.mark.parametrize("activation", typing.get_args(Activation))
+def test_every_activation_the_schema_allows_is_known_to_keras(activation):
+    assert callable(keras.activations.get(activation))
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_every_optimizer_compiles_with_its_learning_rate(name):
+    raw = tiny_config_dict(training={"optimizer": name, "learning_rate": 0.02})
+    cfg = config_from_dict(raw)
+    model = compile_model(build_model(cfg.model, n_features=1), cfg.training)
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.02)
