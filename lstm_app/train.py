@@ -14,6 +14,7 @@
     best.keras      the best model by the monitored loss (with the checkpoint callback only)
 """
 
+import dataclasses
 import datetime as dt
 import math
 import platform
@@ -56,38 +57,25 @@ class TrainResult:
     data: PreparedData
 
 
+def _settings(callback_config) -> dict:
+    """A callback's config as keyword arguments: its keys are the Keras callback's own."""
+    return {k: v for k, v in dataclasses.asdict(callback_config).items() if k != "enabled"}
+
+
 def make_callbacks(callbacks: CallbacksConfig, run_dir: Path) -> list[keras.callbacks.Callback]:
     """The Keras callbacks that `training.callbacks` turns on, writing into `run_dir`."""
     made = []
     if callbacks.terminate_on_nan.enabled:
         made.append(keras.callbacks.TerminateOnNaN())
     if callbacks.early_stopping.enabled:
-        c = callbacks.early_stopping
-        made.append(
-            keras.callbacks.EarlyStopping(
-                monitor=c.monitor,
-                patience=c.patience,
-                min_delta=c.min_delta,
-                restore_best_weights=c.restore_best_weights,
-            )
-        )
+        made.append(keras.callbacks.EarlyStopping(**_settings(callbacks.early_stopping)))
     if callbacks.reduce_lr_on_plateau.enabled:
-        c = callbacks.reduce_lr_on_plateau
-        made.append(
-            keras.callbacks.ReduceLROnPlateau(
-                monitor=c.monitor,
-                factor=c.factor,
-                patience=c.patience,
-                min_lr=c.min_lr,
-            )
-        )
+        settings = _settings(callbacks.reduce_lr_on_plateau)
+        made.append(keras.callbacks.ReduceLROnPlateau(**settings))
     if callbacks.checkpoint.enabled:
+        settings = _settings(callbacks.checkpoint)
         made.append(
-            keras.callbacks.ModelCheckpoint(
-                run_dir / "best.keras",
-                monitor=callbacks.checkpoint.monitor,
-                save_best_only=True,
-            )
+            keras.callbacks.ModelCheckpoint(run_dir / "best.keras", save_best_only=True, **settings)
         )
     if callbacks.csv_log.enabled:
         made.append(keras.callbacks.CSVLogger(str(run_dir / "history.csv")))
