@@ -157,6 +157,26 @@ class RecurrentLayerConfig:
     recurrent_dropout: float = bounded(0.0, ge=0, lt=1)  # on the recurrent state
 
 
+GateVariant = Literal[
+    "vanilla",
+    "peephole",
+    "cifg",
+    "no_input_gate",
+    "no_forget_gate",
+    "no_output_gate",
+    "no_input_activation",
+    "no_output_activation",
+    "article",
+]
+
+
+@dataclass(frozen=True)
+class GateLSTMLayerConfig(RecurrentLayerConfig):
+    """`gate_lstm`: lstm_app.layers.GateLSTM, the LSTM written gate by gate (docs/equations.md)."""
+
+    variant: GateVariant = "vanilla"  # the standard equations, or a variant of them
+
+
 @dataclass(frozen=True)
 class SimpleRNNLayerConfig:
     """`simple_rnn`: keras.layers.SimpleRNN with these arguments."""
@@ -188,13 +208,20 @@ class DropoutLayerConfig:
 
 LAYER_CONFIGS = {
     "lstm": RecurrentLayerConfig,
+    "gate_lstm": GateLSTMLayerConfig,
     "gru": RecurrentLayerConfig,
     "simple_rnn": SimpleRNNLayerConfig,
     "dense": DenseLayerConfig,
     "dropout": DropoutLayerConfig,
 }
-RECURRENT_TYPES = ("lstm", "gru", "simple_rnn")
-LayerConfig = RecurrentLayerConfig | SimpleRNNLayerConfig | DenseLayerConfig | DropoutLayerConfig
+RECURRENT_TYPES = ("lstm", "gate_lstm", "gru", "simple_rnn")
+LayerConfig = (
+    RecurrentLayerConfig
+    | GateLSTMLayerConfig
+    | SimpleRNNLayerConfig
+    | DenseLayerConfig
+    | DropoutLayerConfig
+)
 
 
 @dataclass(frozen=True)

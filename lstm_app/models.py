@@ -11,9 +11,11 @@ import dataclasses
 import keras
 
 from lstm_app.config import ModelConfig, TrainingConfig
+from lstm_app.layers import GateLSTM
 
 KERAS_LAYERS = {
     "lstm": keras.layers.LSTM,
+    "gate_lstm": GateLSTM,
     "gru": keras.layers.GRU,
     "simple_rnn": keras.layers.SimpleRNN,
     "dense": keras.layers.Dense,

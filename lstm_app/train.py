@@ -11,6 +11,7 @@
     forecasts.csv   every test window and step: time, actual, predicted, persistence
     loss.png        train and validation loss per epoch
     forecast.png    the test split: actual, forecast, persistence
+    gates.png       the gates of each gate_lstm layer on the test windows (gate_lstm models only)
     best.keras      the best model by the monitored loss (with the checkpoint callback only)
 """
 
@@ -32,6 +33,7 @@ from lstm_app import evaluate
 from lstm_app.config import CallbacksConfig, Config, config_to_dict
 from lstm_app.data import SPLITS, PreparedData, SplitData, make_dataset, prepare_data
 from lstm_app.errors import RunFailedError
+from lstm_app.gates import plot_gates, trace_gates
 from lstm_app.models import build_model, compile_model
 from lstm_app.rundir import write_atomic, write_json, write_status, write_text
 
@@ -196,6 +198,10 @@ def _fit_and_evaluate(cfg: Config, run_dir: Path, data: PreparedData | None, ver
         run_dir / "forecast.png",
         lambda p: evaluate.plot_forecast(test, forecasts["test"], data.series.target_name, p),
     )
+    traces = trace_gates(model, test.windows()[0])
+    if traces:
+        title = "Gates on the last test window; heatmaps: units (rows) by time steps (columns)"
+        write_atomic(run_dir / "gates.png", lambda p: plot_gates(traces, p, title=title))
     write_atomic(run_dir / "model.keras", model.save)
     write_json(run_dir / "metrics.json", metrics)
     return TrainResult(run_dir, model, history, metrics, forecasts, data)

@@ -1,27 +1,38 @@
-"""The main job, in full: the article's config trains its 200 epochs and writes the run."""
+"""The main job, in full: the article's config trains its 200 epochs and writes the run, and
+the gate-equation version of the same model gives the same metrics."""
 
 import json
 import math
 
 import pandas as pd
 import pytest
-from conftest import ARTICLE_CONFIG, REPO, RUN_FILES, lstm_train
+from conftest import REPO, RUN_FILES, lstm_train
+
+pytestmark = pytest.mark.slow
 
 
-@pytest.mark.slow
-def test_article_config_trains_200_epochs_and_writes_the_run(tmp_path):
-    run_dir = tmp_path / "article"
-    done = lstm_train("--config", ARTICLE_CONFIG, "--run-dir", run_dir, "--quiet", timeout=600)
+def _run(config: str, run_dir):
+    done = lstm_train("--config", REPO / "configs" / config, "--run-dir", run_dir, "--quiet",
+                      timeout=600)  # fmt: skip
     assert done.returncode == 0, done.stderr
+    return done, json.loads((run_dir / "metrics.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def article_run(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("runs") / "article"
+    return (run_dir, *_run("article.yaml", run_dir))
+
+
+def test_article_config_trains_200_epochs_and_writes_the_run(article_run):
+    run_dir, done, metrics = article_run
     assert {p.name for p in run_dir.iterdir()} == RUN_FILES
     assert len(pd.read_csv(run_dir / "history.csv")) == 200
-    metrics = json.loads((run_dir / "metrics.json").read_text())
     assert all(
         math.isfinite(metrics[split][m])
         for split in ("train", "val", "test")
         for m in ("mae", "rmse")
     )
-
     # persistence on the last 17 months, straight from the shipped file
     passengers = pd.read_csv(REPO / "data" / "airline-passengers.csv")["Passengers"].to_numpy()
     actual, last_seen = passengers[-17:], passengers[-18:-1]
@@ -29,3 +40,13 @@ def test_article_config_trains_200_epochs_and_writes_the_run(tmp_path):
     assert naive["windows"] == metrics["test"]["windows"] == 17
     assert naive["mae"] == pytest.approx(abs(actual - last_seen).mean())
     assert f"{metrics['test']['mae']:.4g}" in done.stdout
+
+
+def test_gate_lstm_article_config_matches_the_builtin_one(article_run, tmp_path):
+    run_dir = tmp_path / "article_gate"
+    _, metrics = _run("article_gate.yaml", run_dir)
+    assert {p.name for p in run_dir.iterdir()} == RUN_FILES | {"gates.png"}
+    builtin = article_run[2]
+    for split in ("train", "val", "test"):
+        for metric in ("mae", "rmse"):  # same seed, same initial weights, same equations
+            assert metrics[split][metric] == pytest.approx(builtin[split][metric], rel=1e-3)

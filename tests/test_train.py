@@ -13,6 +13,7 @@ from conftest import RUN_FILES, tiny_config_dict
 from lstm_app.config import config_from_dict
 from lstm_app.data import load_series
 from lstm_app.errors import RunFailedError
+from lstm_app.layers import VARIANTS
 from lstm_app.train import make_callbacks, train
 
 
@@ -125,3 +126,21 @@ def test_diverging_loss_fails_the_run_and_says_so(tmp_path):
     assert status["status"] == "failed" and "diverged" in status["error"]
     assert not (tmp_path / "run" / "metrics.json").exists()
     assert not (tmp_path / "run" / "model.keras").exists()
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_every_gate_variant_trains_on_the_sine_without_nan(tmp_path, variant):
+    layers = [
+        {"type": "gate_lstm", "units": 8, "variant": variant, "return_sequences": True},
+        {"type": "gate_lstm", "units": 8, "variant": variant},
+        {"type": "dense", "units": 1},
+    ]
+    _, result = _train(tmp_path, model={"layers": layers}, training={"epochs": 4})
+    assert all(np.isfinite(result.history["loss"])) and all(np.isfinite(result.history["val_loss"]))
+    assert result.history["loss"][-1] < result.history["loss"][0]
+    assert {p.name for p in result.run_dir.iterdir()} == RUN_FILES | {"gates.png"}
+
+
+def test_models_without_gate_layers_write_no_gates_plot(tmp_path):
+    _, result = _train(tmp_path)
+    assert not (result.run_dir / "gates.png").exists()
