@@ -196,10 +196,11 @@ class GateLSTMCell(keras.layers.Layer, DropoutRNNCell):
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed=seed)
         self.gates = GATE_ORDER.get(variant, "")
-        if self.recurrent_dropout > 0 and variant != "article":
-            # One input mask and one recurrent mask per gate, as keras.layers.LSTM does
-            # (its implementation 1) when recurrent_dropout is set.
-            self.dropout_mask_count = len(self.gates)
+        # With recurrent dropout, keras.layers.LSTM (its implementation 1) draws an input mask
+        # and a recurrent mask per gate, and multiplies gate by gate; so does this cell.
+        self.mask_per_gate = self.recurrent_dropout > 0 and variant != "article"
+        if self.mask_per_gate:
+            self.dropout_mask_count = len(self.gates)  # read by DropoutRNNCell
         self.state_size = [units, units]
         self.output_size = units
 
@@ -286,11 +287,13 @@ class GateLSTMCell(keras.layers.Layer, DropoutRNNCell):
         """`{k: W_k x_t + U_k h_{t-1} + b_k}` for each gate k of the variant, `(batch, units)`."""
         n = len(self.gates)
         xs, hs = self._dropped(x, h_prev, training)
-        if hasattr(self, "dropout_mask_count"):  # a mask per gate: a product per gate
+        if self.mask_per_gate:  # a product per gate
             kernels = ops.split(self.kernel, n, axis=1)
             recurrent_kernels = ops.split(self.recurrent_kernel, n, axis=1)
-            z = [ops.matmul(xs[k], kernels[k]) + ops.matmul(hs[k], recurrent_kernels[k])
-                 for k in range(n)]  # fmt: skip
+            z = [
+                ops.matmul(xs[k], kernels[k]) + ops.matmul(hs[k], recurrent_kernels[k])
+                for k in range(n)
+            ]
             if self.use_bias:
                 z = [z_k + b_k for z_k, b_k in zip(z, ops.split(self.bias, n), strict=True)]
         else:  # every gate at once: (batch, n * units), then split

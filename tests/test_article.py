@@ -12,8 +12,9 @@ pytestmark = pytest.mark.slow
 
 
 def _run(config: str, run_dir):
-    done = lstm_train("--config", REPO / "configs" / config, "--run-dir", run_dir, "--quiet",
-                      timeout=600)  # fmt: skip
+    done = lstm_train(
+        "--config", REPO / "configs" / config, "--run-dir", run_dir, "--quiet", timeout=600
+    )
     assert done.returncode == 0, done.stderr
     return done, json.loads((run_dir / "metrics.json").read_text())
 

@@ -47,13 +47,15 @@ def test_removed_gates_show_as_ones_and_cifg_couples_forget_to_input():
 
 
 def test_trace_gates_feeds_each_layer_what_it_gets_in_the_model(tmp_path):
-    model = keras.Sequential([
-        keras.Input((None, FEATURES)),
-        keras.layers.Dense(3),
-        GateLSTM(UNITS, return_sequences=True),
-        GateLSTM(UNITS, variant="peephole"),
-        keras.layers.Dense(1),
-    ])  # fmt: skip
+    model = keras.Sequential(
+        [
+            keras.Input((None, FEATURES)),
+            keras.layers.Dense(3),
+            GateLSTM(UNITS, return_sequences=True),
+            GateLSTM(UNITS, variant="peephole"),
+            keras.layers.Dense(1),
+        ]
+    )
     x = _windows()
     traces = trace_gates(model, x)
     assert [t.layer for t in traces] == [layer.name for layer in gate_layers(model)]

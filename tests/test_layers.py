@@ -64,8 +64,12 @@ GRID = list(itertools.product([False, True], repeat=5))
 def test_equals_builtin_lstm_over_the_option_grid(
     return_sequences, return_state, go_backwards, masked, unroll
 ):
-    options = dict(return_sequences=return_sequences, return_state=return_state,
-                   go_backwards=go_backwards, unroll=unroll)  # fmt: skip
+    options = dict(
+        return_sequences=return_sequences,
+        return_state=return_state,
+        go_backwards=go_backwards,
+        unroll=unroll,
+    )
     builtin, gate = _pair(**options)
     x, mask = _inputs(), (_mask() if masked else None)
     _assert_same_outputs(builtin(x, mask=mask), gate(x, mask=mask))
@@ -119,8 +123,7 @@ def test_stateful_layers_agree_across_two_calls():
 
 @pytest.mark.parametrize("recurrent_dropout", [0.0, 0.3])
 def test_dropout_masks_match_the_builtin_in_training(recurrent_dropout):
-    builtin, gate = _pair(dropout=0.4, recurrent_dropout=recurrent_dropout,
-                          return_sequences=True)  # fmt: skip
+    builtin, gate = _pair(dropout=0.4, recurrent_dropout=recurrent_dropout, return_sequences=True)
     x = _inputs()
     trained = gate(x, training=True)
     _assert_same_outputs(builtin(x, training=True), trained)
@@ -145,12 +148,14 @@ def test_gradients_agree_for_inputs_and_weights(masked):
 
 
 def _article_model(layer_class, **options):
-    return keras.Sequential([
-        keras.Input((None, 1)),
-        layer_class(50, return_sequences=True, **options),
-        layer_class(50, **options),
-        keras.layers.Dense(1),
-    ])  # fmt: skip
+    return keras.Sequential(
+        [
+            keras.Input((None, 1)),
+            layer_class(50, return_sequences=True, **options),
+            layer_class(50, **options),
+            keras.layers.Dense(1),
+        ]
+    )
 
 
 def test_five_epochs_of_training_give_the_same_loss_curve():
@@ -240,8 +245,20 @@ def test_each_variant_has_the_documented_weights(variant):
     cell.build((None, FEATURES))
     names = {w.name: tuple(w.shape) for w in cell.weights}
     if variant == "article":
-        assert set(names) == {"W_hx", "W_hh", "W_cx", "W_cc", "W_ix", "W_ic", "W_co", "W_ch",
-                              "b_h", "b_c", "b_i", "b_o"}  # fmt: skip
+        assert set(names) == {
+            "W_hx",
+            "W_hh",
+            "W_cx",
+            "W_cc",
+            "W_ix",
+            "W_ic",
+            "W_co",
+            "W_ch",
+            "b_h",
+            "b_c",
+            "b_i",
+            "b_o",
+        }
         assert names["W_hx"] == (FEATURES, UNITS) and names["W_co"] == (UNITS, UNITS)
         return
     n = len(LAYOUT[variant])
@@ -273,8 +290,15 @@ def test_bad_arguments_are_refused_naming_the_value(arguments, message):
 
 
 def test_config_round_trips():
-    layer = GateLSTM(7, variant="peephole", dropout=0.1, return_sequences=True, go_backwards=True,
-                     kernel_regularizer="l2", seed=3)  # fmt: skip
+    layer = GateLSTM(
+        7,
+        variant="peephole",
+        dropout=0.1,
+        return_sequences=True,
+        go_backwards=True,
+        kernel_regularizer="l2",
+        seed=3,
+    )
     config = layer.get_config()
     again = GateLSTM.from_config(config)
     assert again.get_config() == config
@@ -283,12 +307,14 @@ def test_config_round_trips():
 
 @pytest.mark.parametrize("variant", ["vanilla", "peephole", "article"])
 def test_model_saves_to_keras_file_and_loads_back(tmp_path, variant):
-    model = keras.Sequential([
-        keras.Input((None, FEATURES)),
-        GateLSTM(UNITS, variant=variant, return_sequences=True),
-        GateLSTM(UNITS, variant=variant),
-        keras.layers.Dense(1),
-    ])  # fmt: skip
+    model = keras.Sequential(
+        [
+            keras.Input((None, FEATURES)),
+            GateLSTM(UNITS, variant=variant, return_sequences=True),
+            GateLSTM(UNITS, variant=variant),
+            keras.layers.Dense(1),
+        ]
+    )
     x = _inputs()
     model.save(tmp_path / "m.keras")
     loaded = keras.models.load_model(tmp_path / "m.keras")
@@ -313,7 +339,8 @@ got = served.serve(tf.constant(x)).numpy()
 np.testing.assert_allclose(got, np.load({str(tmp_path / "expected.npy")!r}), atol=1e-5)
 print("served", got.shape, "lstm_app" in sys.modules and sys.modules["lstm_app"] is None)
 """
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          cwd=tmp_path, timeout=300)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "served (4, 1) True" in done.stdout
