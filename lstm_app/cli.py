@@ -11,14 +11,12 @@ import os
 import sys
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 from lstm_app import __version__
+from lstm_app.backtest import check_folds
 from lstm_app.config import load_config
-from lstm_app.data import prepare_data
+from lstm_app.data import prepare_data, time_text
 from lstm_app.errors import RunFailedError, UserInputError
-from lstm_app.rundir import claim_run_dir, create_run_dir
+from lstm_app.rundir import claim_run_dir, create_run_dir, write_atomic, write_text
 
 RUNS_ROOT = Path("runs")
 
@@ -71,32 +69,75 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _time_text(stamp) -> str:
-    """A time stamp as text: `1959-08-01`, `1959-08-01 06:00:00`, or a step number."""
-    if np.issubdtype(np.asarray(stamp).dtype, np.datetime64):
-        return str(pd.Timestamp(stamp)).removesuffix(" 00:00:00")
-    return str(stamp)
+def _number(value) -> str:
+    return "-" if value is None else f"{value:.4g}"
+
+
+BASELINE_LABELS = {
+    "persistence": "persistence",
+    "seasonal_naive": "seasonal naive",
+    "mean": "train mean",
+}
+
+
+def _compare(model_mae: float, other_mae: float, name: str) -> str:
+    if other_mae == 0:
+        return f"{name}'s is 0"
+    ratio = model_mae / other_mae
+    return f"{abs(1 - ratio):.0%} {'lower' if ratio < 1 else 'higher'} than {name}'s"
 
 
 def summary(result) -> str:
-    """The end-of-run summary: test metrics beside persistence's, and where the results are."""
-    test, naive = result.metrics["test"], result.metrics["baselines"]["persistence"]
-    split = result.data.splits["test"]
+    """The end-of-run summary: what was cleaned, the test metrics beside the baselines', the
+    backtest, and where the results are."""
+    metrics, data = result.metrics, result.data
+    split = data.splits["test"]
     times = split.target_times()
-    ratio = test["mae"] / naive["mae"] if naive["mae"] > 0 else float("inf")
-    verdict = "lower" if ratio < 1 else "higher"
-    return "\n".join(
-        [
-            f"Test split: {test['windows']} windows forecasting {_time_text(times[0, 0])} .. "
-            f"{_time_text(times[-1, -1])} ({split.horizon} step{'s' * (split.horizon > 1)} ahead), "
-            f"in the target's original units:",
-            f"  {'':<12} {'MAE':>10} {'RMSE':>10}",
-            f"  {'model':<12} {test['mae']:>10.4g} {test['rmse']:>10.4g}",
-            f"  {'persistence':<12} {naive['mae']:>10.4g} {naive['rmse']:>10.4g}",
-            f"The model's test MAE is {abs(1 - ratio):.0%} {verdict} than persistence's.",
-            f"Results: {result.run_dir}/ (metrics.json, forecast.png, loss.png, model.keras, ...)",
-        ]
+    lines = []
+    cleaning = data.series.cleaning
+    if cleaning["filled"] or cleaning["dropped_rows"]:
+        filled = ", ".join(f"'{name}' {n}" for name, n in cleaning["filled"].items())
+        lines.append(
+            f"Missing values ({cleaning['missing']}): filled {filled or 'none'}; "
+            f"dropped {cleaning['dropped_rows']} rows."
+        )
+    steps = f"{split.horizon} step{'s' * (split.horizon > 1)} ahead"
+    unscored = metrics["data"]["unscored_windows"]["test"]
+    if unscored:
+        steps += f"; {unscored} more with filled-in targets not scored"
+    lines.append(
+        f"Test split: {metrics['test']['windows']} windows forecasting "
+        f"{time_text(times[0, 0])} .. {time_text(times[-1, -1])} ({steps}), in the target's "
+        "original units:"
     )
+    lines.append(f"  {'':<22} {'MAE':>9} {'RMSE':>9} {'MASE':>7} {'sMAPE %':>8}")
+    rows = {"model": metrics["test"]}
+    for name, label in BASELINE_LABELS.items():
+        suffix = f" (m={data.season_length})" if name == "seasonal_naive" else ""
+        rows[label + suffix] = metrics["baselines"][name]
+    for label, m in rows.items():
+        lines.append(
+            f"  {label:<22} {_number(m['mae']):>9} {_number(m['rmse']):>9} "
+            f"{_number(m['mase']):>7} {_number(m['smape']):>8}"
+        )
+    model_mae = metrics["test"]["mae"]
+    persistence = metrics["baselines"]["persistence"]["mae"]
+    seasonal = metrics["baselines"]["seasonal_naive"]["mae"]
+    comparison = _compare(model_mae, persistence, "persistence")
+    if data.season_length > 1:
+        comparison += " and " + _compare(model_mae, seasonal, "seasonal naive")
+    lines.append(f"The model's test MAE is {comparison}.")
+    if "backtest" in metrics:
+        folds = metrics["backtest"]["folds"]
+        parts = []
+        for name, label in (("model", "model"), *BASELINE_LABELS.items()):
+            mae = metrics["backtest"]["summary"][name]["mae"]
+            parts.append(f"{label} {mae['mean']:.4g} +- {mae['std']:.3g}")
+        lines.append(f"Backtest, {len(folds)} folds, test MAE mean +- std: {', '.join(parts)}.")
+    lines.append(
+        f"Results: {result.run_dir}/ (metrics.json, forecast.png, loss.png, model.keras, ...)"
+    )
+    return "\n".join(lines)
 
 
 def main(argv=None) -> int:
@@ -105,6 +146,7 @@ def main(argv=None) -> int:
     try:
         cfg = load_config(args.config, args.overrides)
         data = prepare_data(cfg.data, cfg.seed)
+        check_folds(cfg, data)
         if args.run_dir is not None:
             run_dir = claim_run_dir(args.run_dir)
         else:
@@ -128,5 +170,48 @@ def main(argv=None) -> int:
 
 
 def run() -> None:
-    """Console-script entry point."""
+    """Console-script entry point of `lstm-train`."""
     sys.exit(main())
+
+
+def build_compare_parser() -> argparse.ArgumentParser:
+    """The `lstm-compare` argument parser."""
+    parser = _Parser(
+        prog="lstm-compare",
+        description="Compare finished runs: test metrics and baselines side by side "
+        "(printed, and written to comparison.md) and their test forecasts (comparison.png).",
+    )
+    parser.add_argument("runs", nargs="+", type=Path, metavar="RUN_DIR", help="run directories")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help=f"write comparison.md and comparison.png here (a new or empty directory); "
+        f"default: {RUNS_ROOT}/compare-<timestamp>/",
+    )
+    return parser
+
+
+def compare_main(argv=None) -> int:
+    """Runs `lstm-compare`; returns the exit status."""
+    from lstm_app.compare import comparison_table, load_run, plot_comparison
+
+    args = build_compare_parser().parse_args(argv)
+    try:
+        runs = [load_run(path) for path in args.runs]
+        out = claim_run_dir(args.out) if args.out else create_run_dir(RUNS_ROOT, "compare")
+    except UserInputError as err:
+        print(f"lstm-compare: error: {err}", file=sys.stderr)
+        return 2
+    table = comparison_table(runs)
+    listing = "\n".join(f"- `{run.name}`: {run.path.resolve()}" for run in runs)
+    write_text(out / "comparison.md", f"# Comparison of {len(runs)} runs\n\n{table}\n\n{listing}\n")
+    write_atomic(out / "comparison.png", lambda path: plot_comparison(runs, path))
+    print(table)
+    print(f"Written: {out}/comparison.md, {out}/comparison.png")
+    return 0
+
+
+def run_compare() -> None:
+    """Console-script entry point of `lstm-compare`."""
+    sys.exit(compare_main())

@@ -95,6 +95,7 @@ class SineConfig:
 
 
 SINE_COLUMN = "value"
+TIME_PARTS = ("year", "month", "day", "hour", "minute", "second")
 
 
 @dataclass(frozen=True)
@@ -104,8 +105,13 @@ class DataConfig:
     source: Literal["csv", "sine"] = "csv"
     path: Path | None = None  # the CSV; relative paths resolve against the config's folder
     time_column: str | None = None  # parsed as dates; rows must be in increasing time order
+    time_columns: tuple[str, ...] | None = None  # or a date split across columns, by part name
     target: str | None = None  # the column to forecast
     features: tuple[str, ...] | None = None  # input columns; default: the target alone
+    categorical: tuple[str, ...] = ()  # feature columns of labels, one-hot encoded
+    missing: Literal["error", "drop", "ffill", "interpolate"] = "error"  # empty or NA cells
+    transforms: tuple[Literal["log", "diff", "seasonal_diff"], ...] = ()  # of the target
+    season_length: int = bounded(1, ge=1)  # steps per season: seasonal naive, MASE, seasonal_diff
     window: WindowConfig = field(default_factory=WindowConfig)
     split: SplitConfig = field(default_factory=SplitConfig)
     scaler: Literal["standard", "minmax", "none"] = "standard"  # fitted on the train split only
@@ -119,7 +125,7 @@ class DataConfig:
                 raise ConfigError(("target",), "required: the name of the column to forecast")
             target = self.target
         else:
-            for name in ("path", "time_column"):
+            for name in ("path", "time_column", "time_columns"):
                 if getattr(self, name) is not None:
                     raise ConfigError((name,), "not used when data.source is sine; remove it")
             target = self.target or SINE_COLUMN
@@ -137,7 +143,39 @@ class DataConfig:
                 raise ConfigError(
                     ("features", i), f"a sine source has one column, '{SINE_COLUMN}'; got '{name}'"
                 )
+        self._check_time_columns()
+        for i, name in enumerate(self.categorical):
+            if name == target:
+                raise ConfigError(
+                    ("categorical", i), f"'{name}' is the target, which must be numeric"
+                )
+            if name not in features:
+                raise ConfigError(
+                    ("categorical", i), f"'{name}' is not in data.features; list it there too"
+                )
+        if "seasonal_diff" in self.transforms and self.season_length < 2:
+            raise ConfigError(
+                ("transforms",), "seasonal_diff needs data.season_length of 2 or more, got 1"
+            )
         return dataclasses.replace(self, target=target, features=features)
+
+    def _check_time_columns(self):
+        if self.time_columns is None:
+            return
+        if self.time_column is not None:
+            raise ConfigError(
+                ("time_columns",), "give data.time_column or data.time_columns, not both"
+            )
+        for i, name in enumerate(self.time_columns):
+            if name.lower() not in TIME_PARTS:
+                raise ConfigError(
+                    ("time_columns", i),
+                    f"expected columns named after date parts ({', '.join(TIME_PARTS)}), got "
+                    f"'{name}'",
+                )
+        parts = [name.lower() for name in self.time_columns]
+        if not {"year", "month", "day"} <= set(parts):
+            raise ConfigError(("time_columns",), "needs at least the year, month and day columns")
 
 
 # --------------------------------------------------------------------------------------------
@@ -331,6 +369,25 @@ class TrainingConfig:
 
 
 # --------------------------------------------------------------------------------------------
+# evaluation
+
+
+@dataclass(frozen=True)
+class BacktestConfig:
+    """Rolling-origin evaluation: `folds` test blocks, each of the test split's size, the last
+    being the test split itself; each fold trains on everything before its own val block."""
+
+    folds: int = bounded(1, ge=1)  # 1: the test split alone
+
+
+@dataclass(frozen=True)
+class EvaluationConfig:
+    """How the model is judged beyond its test split."""
+
+    backtest: BacktestConfig = field(default_factory=BacktestConfig)
+
+
+# --------------------------------------------------------------------------------------------
 # the whole config
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -345,6 +402,7 @@ class Config:
     seed: int = bounded(0, ge=0)  # seeds weights, shuffling and generated data
     data: DataConfig = field(default_factory=DataConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
 
     def _finish(self):
         if not NAME_PATTERN.fullmatch(self.name):

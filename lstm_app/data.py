@@ -1,18 +1,22 @@
-"""Data: load a series, split it by time, scale it on the train split, cut it into windows.
+"""Data: load a series, clean it, split it by time, scale it on the train split, cut windows.
 
-    load_series(cfg.data)            -> TimeSeries       (time, n_features) inputs, (time,) target
+    load_series(cfg.data)            -> TimeSeries       cleaned columns, time stamps
     split_bounds(n, cfg.data.split)  -> row ranges       train | val | test, in time order
-    Scaler.fit(train split)          -> Scaler           statistics of the train split only
-    prepare_data(cfg.data)           -> PreparedData     all of the above, one SplitData per split
+    prepare_data(cfg.data)           -> PreparedData     encoded, transformed, scaled splits
     window_views(features, target)   -> inputs, targets  every window, as strided views (no copy)
     make_dataset(split, batch_size)  -> tf.data.Dataset  batches gathered from the split's series
 
-Windows are cut inside each split, so no window crosses a split boundary, and a split's series
-is held once: a window is gathered only when its batch is needed.
+Everything learnt from the data is learnt from the train split alone: the scalers' statistics
+and the categories of one-hot columns. Windows are cut inside each split, so none crosses a
+split boundary, and a split's series is held once: a window is gathered when its batch is.
 
-Errors in the data (missing file or column, a value that is not a number, a series too short to
-give a window in some split) raise `DataError` with one line naming the file, the line and the
-column. Nothing here imports TensorFlow but `make_dataset`.
+Missing cells (empty, NA, NaN, null, ...) follow `data.missing`: `error` (the default: refuse,
+counting them per column), `drop` (remove their rows), `ffill` (carry the last value forward;
+leading rows with nothing to carry are dropped) or `interpolate` (linear in the row number,
+constant before the first and after the last value; labels are carried forward).
+
+Errors in the data raise `DataError` with one line naming the file, the line and the column.
+Nothing here imports TensorFlow but `make_dataset`.
 """
 
 import difflib
@@ -26,6 +30,7 @@ import pandas as pd
 
 from lstm_app.config import DataConfig, SineConfig, SplitConfig
 from lstm_app.errors import DataError
+from lstm_app.transforms import TargetPipeline, TransformError
 
 SPLITS = ("train", "val", "test")
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "-", "?"})
@@ -33,37 +38,45 @@ MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "-", "?"})
 
 @dataclass(frozen=True)
 class TimeSeries:
-    """A series with its input columns, its target column and its time stamps.
+    """The used columns of a series, cleaned, with their time stamps.
 
     Attributes:
-        features: `(time, n_features)` float64, the input columns in `feature_names` order.
-        target: `(time,)` float64, the column to forecast, in its original units.
-        times: `(time,)` datetime64 stamps from the time column, or int64 steps 0, 1, ...
-        feature_names: the input columns' names.
-        target_name: the target column's name.
-        source: where the series came from, for messages (the CSV's path, or `sine`).
+        columns: `{name: (time,) array}`: float64 for numeric columns (the target and numeric
+            features), str for categorical ones.
+        target_name: the column to forecast.
+        feature_names: the input columns, in `data.features` order (before one-hot encoding).
+        categorical: which of them are labels.
+        times: `(time,)` datetime64 stamps, or int64 steps 0, 1, ... when there are none.
+        lines: `(time,)` the file line of each row (rows may have been dropped), or None.
+        source: where it came from, for messages (the CSV's path, or `sine`).
+        cleaning: `{"missing": policy, "filled": {column: cells}, "dropped_rows": n}`.
+        observed: `(time,)` bool, False where the target's value was filled in, not observed;
+            forecasts of such values are not scored.
     """
 
-    features: np.ndarray
-    target: np.ndarray
-    times: np.ndarray
-    feature_names: tuple[str, ...]
+    columns: dict[str, np.ndarray]
     target_name: str
+    feature_names: tuple[str, ...]
+    categorical: tuple[str, ...]
+    times: np.ndarray
+    lines: np.ndarray | None
     source: str
+    cleaning: dict
+    observed: np.ndarray
 
     def __len__(self) -> int:
-        return len(self.target)
+        return len(self.times)
 
-    def rows(self, start: int, stop: int) -> "TimeSeries":
-        """Rows `start:stop`, as views of this series."""
-        return TimeSeries(
-            self.features[start:stop],
-            self.target[start:stop],
-            self.times[start:stop],
-            self.feature_names,
-            self.target_name,
-            self.source,
-        )
+    @property
+    def target(self) -> np.ndarray:
+        """`(time,)` the target in its original units."""
+        return self.columns[self.target_name]
+
+    def where(self, row: int) -> str:
+        """Where row `row` is, for messages: `file: line N` or `sine: step N`."""
+        if self.lines is None:
+            return f"{self.source}: step {row}"
+        return f"{self.source}: line {self.lines[row]}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -80,7 +93,11 @@ def sine_series(sine: SineConfig, seed: int) -> TimeSeries:
     noise = np.random.default_rng(seed).standard_normal(sine.length)
     value = sine.amplitude * np.sin(2 * np.pi * t / sine.period) + sine.trend * t
     value = value + sine.noise * noise
-    return TimeSeries(value[:, None], value, t, ("value",), "value", "sine")
+    cleaning = {"missing": "error", "filled": {}, "dropped_rows": 0}
+    observed = np.ones(sine.length, bool)
+    return TimeSeries(
+        {"value": value}, "value", ("value",), (), t, None, "sine", cleaning, observed
+    )
 
 
 def read_csv(path: Path) -> pd.DataFrame:
@@ -128,65 +145,174 @@ def _require_column(frame: pd.DataFrame, name: str, key: str, path: Path) -> pd.
     )
 
 
+def _is_missing(column: pd.Series) -> np.ndarray:
+    """`(rows,)` True where a text cell is empty or a missing-value token such as NA."""
+    return column.str.lower().isin(MISSING_TOKENS).to_numpy()
+
+
 def _numbers(column: pd.Series, key: str, path: Path) -> np.ndarray:
-    """A text column as finite float64 numbers; DataError at the first cell that is not one."""
-    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    bad = ~np.isfinite(values)
-    if not bad.any():
-        return values
-    row = int(np.flatnonzero(bad)[0])
-    where = f"{path}: line {_line(row)}, column '{column.name}' ({key})"
-    missing = column.str.lower().isin(MISSING_TOKENS).to_numpy()
-    if missing[row]:
+    """A text column as float64, NaN where a cell is missing; DataError at the first cell that
+    is neither missing nor a finite number."""
+    values = pd.to_numeric(column, errors="coerce").to_numpy(np.float64, na_value=np.nan, copy=True)
+    bad = ~np.isfinite(values) & ~_is_missing(column)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
         raise DataError(
-            f"{where}: missing value {column.iloc[row]!r} ({int(missing.sum())} missing in this "
-            "column); expected a number in every row"
+            f"{path}: line {_line(row)}, column '{column.name}' ({key}): expected a finite "
+            f"number, got {column.iloc[row]!r}"
         )
-    raise DataError(f"{where}: expected a finite number, got {column.iloc[row]!r}")
+    values[_is_missing(column)] = np.nan
+    return values
 
 
-def _times(column: pd.Series, path: Path) -> np.ndarray:
-    """A text column as increasing datetime64 stamps; DataError at the first bad row."""
+def _labels(column: pd.Series) -> np.ndarray:
+    """A text column of labels, None where a cell is missing."""
+    values = column.to_numpy(dtype=object)
+    values[_is_missing(column)] = None
+    return values
+
+
+def _parse_times(column: pd.Series, path: Path) -> np.ndarray:
+    """A text column of dates as datetime64; DataError at the first cell that is not one."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "could not infer format": parsed per cell
         times = pd.to_datetime(column, errors="coerce")
-    where = f"{path}: line {{}}, column '{column.name}' (data.time_column)"
     bad = np.flatnonzero(times.isna().to_numpy())
     if len(bad):
         row = int(bad[0])
         raise DataError(
-            f"{where.format(_line(row))}: expected a date or time, got {column.iloc[row]!r}"
+            f"{path}: line {_line(row)}, column '{column.name}' (data.time_column): expected a "
+            f"date or time, got {column.iloc[row]!r}"
         )
-    stamps = times.to_numpy()
-    backwards = np.flatnonzero(stamps[1:] <= stamps[:-1])
+    return times.to_numpy()
+
+
+def _assemble_times(frame: pd.DataFrame, names, path: Path) -> np.ndarray:
+    """Dates from columns named after their parts (year, month, day, hour...), as datetime64."""
+    parts = {}
+    for i, name in enumerate(names):
+        column = _require_column(frame, name, f"data.time_columns[{i}]", path)
+        values = pd.to_numeric(column, errors="coerce")
+        bad = np.flatnonzero((values.isna() | (values % 1 != 0)).to_numpy())
+        if len(bad):
+            row = int(bad[0])
+            raise DataError(
+                f"{path}: line {_line(row)}, column '{name}' (data.time_columns[{i}]): expected "
+                f"a whole number, got {column.iloc[row]!r}"
+            )
+        parts[name.lower()] = values.astype("int64")
+    times = pd.to_datetime(pd.DataFrame(parts), errors="coerce")
+    bad = np.flatnonzero(times.isna().to_numpy())
+    if len(bad):
+        row = int(bad[0])
+        cells = ", ".join(f"{name} {frame[name].iloc[row]}" for name in names)
+        raise DataError(f"{path}: line {_line(row)}: {cells} is not a date (data.time_columns)")
+    return times.to_numpy()
+
+
+def _check_order(times: np.ndarray, lines: np.ndarray, path) -> None:
+    """DataError at the first row whose time does not come after the row before."""
+    backwards = np.flatnonzero(times[1:] <= times[:-1])
     if len(backwards):
         row = int(backwards[0]) + 1
         raise DataError(
-            f"{where.format(_line(row))}: {column.iloc[row]!r} does not come after the row "
-            f"before ({column.iloc[row - 1]!r}); rows must be in increasing time order, "
+            f"{path}: line {lines[row]}: time {time_text(times[row])} does not come after the "
+            f"row before ({time_text(times[row - 1])}); rows must be in increasing time order, "
             "without repeats"
         )
-    return stamps
+
+
+def time_text(stamp) -> str:
+    """A time stamp as text: `1959-08-01`, `2010-01-01 06:00:00`, or a step number."""
+    if np.issubdtype(np.asarray(stamp).dtype, np.datetime64):
+        return str(pd.Timestamp(stamp)).removesuffix(" 00:00:00")
+    return str(stamp)
+
+
+def clean_missing(columns: dict[str, np.ndarray], policy: str, path, lines: np.ndarray):
+    """Applies the missing-value policy to the used columns.
+
+    Args:
+        columns: `{name: (rows,) array}`, NaN (numbers) or None (labels) where a cell is missing.
+        policy: `error`, `drop`, `ffill` or `interpolate`.
+        lines: `(rows,)` the file line of each row, for messages.
+
+    Returns:
+        `(columns, keep, filled, report)`: the cleaned columns (only the kept rows), the
+        `(rows,)` mask of kept rows, `{name: (kept rows,) mask of filled cells}`, and
+        `{"missing": policy, "filled": {name: cells}, "dropped_rows": n}`.
+    """
+    missing = {name: pd.isna(values) for name, values in columns.items()}
+    counts = {name: int(m.sum()) for name, m in missing.items() if m.any()}
+    report = {"missing": policy, "filled": {}, "dropped_rows": 0}
+    keep = np.ones(len(lines), bool)
+    if not counts:
+        return columns, keep, {name: m[keep] for name, m in missing.items()}, report
+    if policy == "error":
+        details = ", in ".join(
+            f"'{name}': {n} (first at line {lines[np.flatnonzero(missing[name])[0]]})"
+            for name, n in counts.items()
+        )
+        raise DataError(
+            f"{path}: missing values in {details}; set data.missing to drop, ffill or interpolate"
+        )
+    frame = pd.DataFrame(columns)
+    if policy == "drop":
+        keep = ~np.any(np.column_stack(list(missing.values())), axis=1)
+        filled = {name: np.zeros(int(keep.sum()), bool) for name in columns}
+    else:
+        for name in frame.columns:
+            numeric = frame[name].dtype.kind == "f"
+            if policy == "interpolate" and numeric:
+                frame[name] = frame[name].interpolate(method="linear", limit_direction="both")
+            else:
+                frame[name] = frame[name].ffill()
+        keep = ~frame.isna().any(axis=1).to_numpy()  # only leading rows: nothing to carry
+        filled = {name: m[keep] for name, m in missing.items()}
+        counts = {name: int(m.sum()) for name, m in filled.items()}
+        report["filled"] = {name: n for name, n in counts.items() if n}
+    report["dropped_rows"] = int((~keep).sum())
+    cleaned = {name: frame[name].to_numpy()[keep] for name in frame.columns}
+    return cleaned, keep, filled, report
 
 
 def csv_series(data: DataConfig) -> TimeSeries:
-    """The feature and target columns (and time stamps) of `data.path`, checked cell by cell."""
-    frame = read_csv(data.path)
+    """The used columns of `data.path` (target, features, time), checked cell by cell and
+    cleaned by `data.missing`."""
+    path = data.path
+    frame = read_csv(path)
     if frame.empty:
-        raise DataError(f"{data.path}: no data rows under the header")
-
-    def numbers(name: str, key: str) -> np.ndarray:
-        return _numbers(_require_column(frame, name, key, data.path), key, data.path)
-
-    target = numbers(data.target, "data.target")
-    columns = [numbers(name, f"data.features[{i}]") for i, name in enumerate(data.features)]
-    if data.time_column is None:
-        times = np.arange(len(frame))
+        raise DataError(f"{path}: no data rows under the header")
+    keys = {data.target: "data.target"}
+    for i, name in enumerate(data.features):
+        keys.setdefault(name, f"data.features[{i}]")
+    columns = {}
+    for name, key in keys.items():
+        column = _require_column(frame, name, key, path)
+        columns[name] = _labels(column) if name in data.categorical else _numbers(column, key, path)
+    if data.time_column is not None:
+        column = _require_column(frame, data.time_column, "data.time_column", path)
+        times = _parse_times(column, path)
+    elif data.time_columns is not None:
+        times = _assemble_times(frame, data.time_columns, path)
     else:
-        column = _require_column(frame, data.time_column, "data.time_column", data.path)
-        times = _times(column, data.path)
+        times = np.arange(len(frame))
+    lines = np.arange(len(frame)) + 2
+    columns, keep, filled, cleaning = clean_missing(columns, data.missing, path, lines)
+    times, lines = times[keep], lines[keep]
+    if len(times) == 0:
+        raise DataError(f"{path}: no rows left after data.missing: {data.missing}")
+    _check_order(times, lines, path)
     return TimeSeries(
-        np.stack(columns, axis=1), target, times, data.features, data.target, str(data.path)
+        columns,
+        data.target,
+        data.features,
+        data.categorical,
+        times,
+        lines,
+        str(path),
+        cleaning,
+        observed=~filled[data.target],
     )
 
 
@@ -234,8 +360,9 @@ class Scaler:
     scale: np.ndarray
 
     @classmethod
-    def fit(cls, kind: str, values: np.ndarray) -> "Scaler":
-        """Fits to `values` of shape `(time, columns)`."""
+    def fit(cls, kind: str, values: np.ndarray, passthrough=None) -> "Scaler":
+        """Fits to `values` of shape `(time, columns)`; `passthrough` `(columns,)` marks
+        columns left as they are (offset 0, scale 1), such as one-hot columns."""
         if kind == "standard":
             offset, scale = values.mean(axis=0), values.std(axis=0)
         elif kind == "minmax":
@@ -245,6 +372,9 @@ class Scaler:
         else:
             raise ValueError(f"kind must be standard, minmax or none, got {kind!r}")
         scale = np.where(scale > 0, scale, 1.0)
+        if passthrough is not None:
+            offset = np.where(passthrough, 0.0, offset)
+            scale = np.where(passthrough, 1.0, scale)
         return cls(kind, offset, scale)
 
     def transform(self, values: np.ndarray) -> np.ndarray:
@@ -312,10 +442,12 @@ class SplitData:
 
     Attributes:
         name: `train`, `val` or `test`.
-        features: `(time, n_features)` float32, scaled.
-        target: `(time,)` float32, scaled.
+        features: `(time, n_features)` float32: encoded, transformed, scaled.
+        target: `(time,)` float32: the target transformed and scaled, as the model learns it.
         raw_target: `(time,)` float64, the target in original units.
         times: `(time,)` time stamps (or steps).
+        observed: `(time,)` bool, False where the target was filled in (see `scored`).
+        offset: the row of the split's first row in the whole series (`PreparedData.series`).
         input_width, horizon: the window geometry.
     """
 
@@ -324,6 +456,8 @@ class SplitData:
     target: np.ndarray
     raw_target: np.ndarray
     times: np.ndarray
+    observed: np.ndarray
+    offset: int
     input_width: int
     horizon: int
 
@@ -346,60 +480,138 @@ class SplitData:
         steps = np.arange(len(self.times))
         return self.times[window_views(steps[:, None], steps, self.input_width, self.horizon)[1]]
 
+    def scored(self) -> np.ndarray:
+        """`(n,)` bool: the windows whose every target was observed, not filled in. Metrics
+        are computed on these alone, for the model and the baselines alike."""
+        observed = self.observed.astype(np.float64)
+        return window_views(observed[:, None], observed, self.input_width, self.horizon)[1].all(1)
+
+    def origins(self) -> np.ndarray:
+        """`(n,)` the row, in the whole series, of each window's last input: its forecast origin."""
+        return self.offset + np.arange(self.n_windows) + self.input_width - 1
+
 
 @dataclass(frozen=True)
 class PreparedData:
-    """A series split by time and scaled, ready to be windowed.
+    """A series cleaned, encoded, transformed, split by time and scaled, ready to be windowed.
 
     Attributes:
-        series: the whole series, in original units.
+        series: the whole cleaned series, in original units.
+        pipeline: the target's transforms (`data.transforms`), with every stage of the series.
         splits: `{"train": SplitData, "val": ..., "test": ...}`.
-        feature_scaler: fitted on the train split's feature columns.
-        target_scaler: fitted on the train split's target (one column).
+        feature_names: the model's input columns: one-hot columns as `name=label`.
+        feature_scaler: fitted on the train split's input columns (one-hot columns pass).
+        target_scaler: fitted on the train split's transformed target (one column).
+        season_length: steps per season (`data.season_length`).
     """
 
     series: TimeSeries
+    pipeline: TargetPipeline
     splits: dict[str, SplitData]
-    feature_scaler: Scaler
-    target_scaler: Scaler
+    feature_names: tuple[str, ...]
+    feature_scaler: "Scaler"
+    target_scaler: "Scaler"
+    season_length: int
 
     @property
     def n_features(self) -> int:
-        return self.series.features.shape[1]
+        return len(self.feature_names)
+
+    def to_original_units(self, split: SplitData, scaled: np.ndarray) -> np.ndarray:
+        """Model outputs `(windows, horizon)` for `split`, unscaled and untransformed."""
+        transformed = self.target_scaler.inverse_transform(scaled.astype(np.float64))
+        return self.pipeline.invert(transformed, split.origins())
 
 
-def prepare_data(data: DataConfig, seed: int = 0) -> PreparedData:
-    """Loads the series of `data`, splits it by time and scales it with train statistics.
+def one_hot(labels: np.ndarray, categories) -> np.ndarray:
+    """`(time,)` labels -> `(time, len(categories))` 0/1 columns; unknown labels are all 0."""
+    return (labels[:, None] == np.asarray(categories, dtype=object)[None, :]).astype(np.float64)
 
-    Raises DataError when a split is too short to give one window.
+
+def encode_features(series: TimeSeries, model_target: np.ndarray, train_rows: slice):
+    """The model's input matrix: numeric columns as they are (the target's own column replaced by
+    `model_target`, the transformed target), label columns one-hot with the train split's labels.
+
+    Returns:
+        `(features (time, n_inputs) float64, names, passthrough (n_inputs,) bool)`, where
+        `passthrough` marks the one-hot columns, which are not scaled.
+    """
+    blocks, names, passthrough = [], [], []
+    for name in series.feature_names:
+        values = series.columns[name]
+        if name in series.categorical:
+            categories = sorted({v for v in values[train_rows] if v is not None})
+            blocks.append(one_hot(values, categories))
+            names += [f"{name}={label}" for label in categories]
+            passthrough += [True] * len(categories)
+        else:
+            blocks.append((model_target if name == series.target_name else values)[:, None])
+            names.append(name)
+            passthrough.append(False)
+    return np.concatenate(blocks, axis=1), tuple(names), np.array(passthrough)
+
+
+def prepare_data(data: DataConfig, seed: int = 0, bounds=None) -> PreparedData:
+    """Loads, cleans, encodes, transforms, splits and scales the series of `data`.
+
+    Args:
+        data: the data section of a config.
+        seed: seeds a generated series.
+        bounds: `{"train": (start, stop), "val": .., "test": ..}` row ranges to use instead
+            of `data.split` (backtesting).
+
+    The splits are cut from the whole series, so the test windows are the same whatever the
+    transforms; the first rows that the transforms leave undefined (one for `diff`, a season
+    for `seasonal_diff`) are left out of the train split.
+
+    Raises:
+        DataError when a transform cannot apply or a split is too short to give one window.
     """
     series = load_series(data, seed)
-    width, horizon = data.window.input_width, data.window.horizon
-    bounds = split_bounds(len(series), data.split)
+    try:
+        pipeline = TargetPipeline.fit(series.target, data.transforms, data.season_length)
+    except TransformError as err:
+        raise DataError(
+            f"{series.where(err.row)}, column '{series.target_name}' (data.target): {err} "
+            "(data.transforms)"
+        ) from None
+    lag, width, horizon = pipeline.lag, data.window.input_width, data.window.horizon
+    bounds = {
+        name: (max(start, lag), max(stop, lag))
+        for name, (start, stop) in (bounds or split_bounds(len(series), data.split)).items()
+    }
     for name, (start, stop) in bounds.items():
         if count_windows(stop - start, width, horizon) == 0:
+            taken = f" once data.transforms take the first {lag}" if lag else ""
             raise DataError(
                 f"{series.source}: the {name} split has {stop - start} of the {len(series)} "
-                f"rows, fewer than the {width + horizon} one window needs (data.window."
+                f"rows{taken}, fewer than the {width + horizon} one window needs (data.window."
                 f"input_width {width} + horizon {horizon}); use a longer series, a shorter "
                 f"window or a larger data.split.{name}"
             )
-    train = series.rows(*bounds["train"])
-    feature_scaler = Scaler.fit(data.scaler, train.features)
-    target_scaler = Scaler.fit(data.scaler, train.target[:, None])
+    train_rows = slice(*bounds["train"])
+    features, names, passthrough = encode_features(series, pipeline.transformed, train_rows)
+    feature_scaler = Scaler.fit(data.scaler, features[train_rows], passthrough)
+    target_scaler = Scaler.fit(data.scaler, pipeline.transformed[train_rows, None])
+    scaled_features = feature_scaler.transform(features).astype(np.float32)
+    scaled_target = target_scaler.transform(pipeline.transformed[:, None])[:, 0].astype(np.float32)
     splits = {}
     for name, (start, stop) in bounds.items():
-        part = series.rows(start, stop)
+        rows = slice(start, stop)
         splits[name] = SplitData(
             name=name,
-            features=feature_scaler.transform(part.features).astype(np.float32),
-            target=target_scaler.transform(part.target[:, None])[:, 0].astype(np.float32),
-            raw_target=part.target,
-            times=part.times,
+            features=scaled_features[rows],
+            target=scaled_target[rows],
+            raw_target=series.target[rows],
+            times=series.times[rows],
+            observed=series.observed[rows],
+            offset=start,
             input_width=width,
             horizon=horizon,
         )
-    return PreparedData(series, splits, feature_scaler, target_scaler)
+    return PreparedData(
+        series, pipeline, splits, names, feature_scaler, target_scaler, data.season_length
+    )
 
 
 def make_dataset(split: SplitData, batch_size: int, shuffle: bool = False, seed: int | None = None):

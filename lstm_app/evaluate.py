@@ -1,80 +1,191 @@
-"""Evaluate forecasts in original units: metrics, the persistence baseline, tables and plots.
+"""Evaluate forecasts in original units: metrics, naive baselines, tables and plots.
 
-Every function takes forecasts already turned back into the target's original units, shaped
-`(windows, horizon)` like the targets they are compared with.
+Every forecast here is in the target's original units, shaped `(windows, horizon)` like the
+targets it is compared with. The baselines forecast exactly the windows the model forecasts,
+from what is known at each window's origin (its last input row):
+
+    persistence      the last observed value, for every step: y_t
+    seasonal_naive   the value one season before each step: y_{t+k-m*ceil(k/m)}, m = season_length
+    mean             the mean of the train split's target
+
+Metrics, overall and per horizon step: MAE, RMSE, MAPE (%, over non-zero actual values only),
+sMAPE (%, 200 |y - f| / (|y| + |f|), 0 where both are 0), and MASE (MAE divided by the MAE of
+the seasonal naive forecast within the train split, Hyndman & Koehler 2006). A metric that
+cannot be computed (MAPE of an all-zero series, MASE of a constant one) is None.
 """
+
+import math
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from lstm_app.data import SplitData
+from lstm_app.data import PreparedData, SplitData
+
+BASELINES = ("persistence", "seasonal_naive", "mean")
 
 
 def mae(actual: np.ndarray, predicted: np.ndarray) -> float:
-    """Mean absolute error over every window and step."""
+    """Mean absolute error."""
     return float(np.mean(np.abs(actual - predicted)))
 
 
 def rmse(actual: np.ndarray, predicted: np.ndarray) -> float:
-    """Root mean squared error over every window and step."""
+    """Root mean squared error."""
     return float(np.sqrt(np.mean(np.square(actual - predicted))))
 
 
-def forecast_metrics(actual: np.ndarray, predicted: np.ndarray) -> dict:
-    """`{"mae", "rmse", "windows"}` of forecasts `(windows, horizon)` against their targets."""
+def mape(actual: np.ndarray, predicted: np.ndarray) -> float | None:
+    """Mean absolute percentage error, over the non-zero actual values; None if there are none."""
+    nonzero = actual != 0
+    if not nonzero.any():
+        return None
+    return float(100 * np.mean(np.abs((actual - predicted)[nonzero] / actual[nonzero])))
+
+
+def smape(actual: np.ndarray, predicted: np.ndarray) -> float:
+    """Symmetric MAPE in percent: mean of 200 |y - f| / (|y| + |f|), 0 where both are 0."""
+    denominator = np.abs(actual) + np.abs(predicted)
+    terms = np.divide(
+        200 * np.abs(actual - predicted),
+        denominator,
+        out=np.zeros_like(denominator, dtype=np.float64),
+        where=denominator > 0,
+    )
+    return float(np.mean(terms))
+
+
+def seasonal_scale(train_target: np.ndarray, season_length: int) -> float | None:
+    """MASE's denominator: the in-sample MAE of the seasonal naive forecast on the train split,
+    mean |y_t - y_{t-m}|; None if the split is too short or constant."""
+    if len(train_target) <= season_length:
+        return None
+    scale = float(np.mean(np.abs(train_target[season_length:] - train_target[:-season_length])))
+    return scale if scale > 0 else None
+
+
+def _metrics(actual: np.ndarray, predicted: np.ndarray, scale: float | None) -> dict:
+    error = mae(actual, predicted)
     return {
-        "mae": mae(actual, predicted),
+        "mae": error,
         "rmse": rmse(actual, predicted),
-        "windows": int(actual.shape[0]),
+        "mape": mape(actual, predicted),
+        "smape": smape(actual, predicted),
+        "mase": error / scale if scale else None,
     }
 
 
-def persistence_forecast(split: SplitData) -> np.ndarray:
-    """The naive forecast: each window's last observed target value, for every horizon step.
-
-    Returns:
-        `(windows, horizon)` in original units: row `i` repeats `raw_target[i + input_width - 1]`.
-    """
-    last = split.raw_target[split.input_width - 1 : split.input_width - 1 + split.n_windows]
-    return np.repeat(last[:, None], split.horizon, axis=1)
-
-
-def metrics_report(splits: dict[str, SplitData], forecasts: dict[str, np.ndarray]) -> dict:
-    """The content of `metrics.json`: the model on each split, and the baseline on test.
+def forecast_metrics(actual: np.ndarray, predicted: np.ndarray, scale: float | None) -> dict:
+    """Metrics of forecasts `(windows, horizon)` against their targets, over all steps and per
+    step: `{"mae", "rmse", "mape", "smape", "mase", "windows", "per_step": [{"step": 1, ...}]}`.
 
     Args:
-        splits: `{"train": SplitData, "val": ..., "test": ...}`.
-        forecasts: the model's forecasts per split, `(windows, horizon)`, original units.
+        scale: MASE's denominator (see `seasonal_scale`).
+    """
+    overall = _metrics(actual, predicted, scale)
+    per_step = [
+        {"step": k + 1, **_metrics(actual[:, k], predicted[:, k], scale)}
+        for k in range(actual.shape[1])
+    ]
+    return {**overall, "windows": int(actual.shape[0]), "per_step": per_step}
+
+
+# --------------------------------------------------------------------------------------------
+# baselines
+
+
+def persistence_forecast(history: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:
+    """The last observed value at each origin, for every step.
+
+    Args:
+        history: `(time,)` the whole series in original units.
+        origins: `(windows,)` each window's last input row.
 
     Returns:
-        `{"test": {"mae", "rmse", "windows"}, "val": .., "train": ..,
-          "baselines": {"persistence": {"mae", "rmse", "windows"}}}`; the baselines are
-        measured on exactly the test windows of the model.
+        `(windows, horizon)`: row i repeats `history[origins[i]]`.
     """
-    report = {
-        name: forecast_metrics(splits[name].raw_target_windows(), forecasts[name])
-        for name in ("test", "val", "train")
+    return np.repeat(history[origins][:, None], horizon, axis=1)
+
+
+def seasonal_naive_forecast(
+    history: np.ndarray, origins: np.ndarray, horizon: int, season_length: int
+) -> np.ndarray:
+    """For step k after origin t, the value one season earlier that is already observed:
+    `history[t + k - m * ceil(k / m)]`. With m = 1 it is persistence.
+
+    Returns:
+        `(windows, horizon)`.
+    """
+    steps = np.arange(1, horizon + 1)
+    back = season_length * np.ceil(steps / season_length).astype(int)  # m, m, .., 2m, ..
+    return history[origins[:, None] + steps[None, :] - back[None, :]]
+
+
+def baseline_forecasts(data: PreparedData, split: SplitData) -> dict[str, np.ndarray]:
+    """Every baseline's forecasts of `split`'s windows, `(windows, horizon)` each."""
+    history, origins, horizon = data.series.target, split.origins(), split.horizon
+    train_mean = float(np.mean(data.splits["train"].raw_target))
+    return {
+        "persistence": persistence_forecast(history, origins, horizon),
+        "seasonal_naive": seasonal_naive_forecast(history, origins, horizon, data.season_length),
+        "mean": np.full((len(origins), horizon), train_mean),
     }
-    test = splits["test"]
+
+
+def metrics_report(data: PreparedData, forecasts: dict[str, np.ndarray]) -> dict:
+    """The content of `metrics.json`.
+
+    Args:
+        data: the prepared data.
+        forecasts: the model's forecasts per split (all three, or only `test`),
+            `(windows, horizon)`, original units.
+
+    Returns:
+        `{"test": metrics, "val": .., "train": .., "baselines": {name: metrics on the test
+        windows}, "data": {...}}`, each metrics as `forecast_metrics` gives them.
+    """
+    scale = seasonal_scale(data.splits["train"].raw_target, data.season_length)
+    report = {}
+    for name, forecast in forecasts.items():
+        split = data.splits[name]
+        scored = split.scored()
+        report[name] = forecast_metrics(split.raw_target_windows()[scored], forecast[scored], scale)
+    test = data.splits["test"]
+    scored = test.scored()
     report["baselines"] = {
-        "persistence": forecast_metrics(test.raw_target_windows(), persistence_forecast(test))
+        name: forecast_metrics(test.raw_target_windows()[scored], forecast[scored], scale)
+        for name, forecast in baseline_forecasts(data, test).items()
+    }
+    report["data"] = {
+        "rows": {name: len(split.raw_target) for name, split in data.splits.items()},
+        "unscored_windows": {name: int((~data.splits[name].scored()).sum()) for name in forecasts},
+        "season_length": data.season_length,
+        "mase_scale": scale,
+        "transforms": list(data.pipeline.names),
+        "inputs": list(data.feature_names),
+        **data.series.cleaning,
     }
     return report
 
 
-def forecast_table(split: SplitData, forecast: np.ndarray) -> pd.DataFrame:
-    """One row per window and horizon step: `time, step, actual, predicted, persistence`."""
+def forecast_table(data: PreparedData, split: SplitData, forecast: np.ndarray) -> pd.DataFrame:
+    """One row per window and step: `time, step, actual, scored, predicted` and each baseline;
+    `scored` is False for windows whose targets were filled in (not in the metrics)."""
     n, horizon = forecast.shape
-    return pd.DataFrame(
-        {
-            "time": split.target_times().ravel(),
-            "step": np.tile(np.arange(1, horizon + 1), n),
-            "actual": split.raw_target_windows().ravel(),
-            "predicted": forecast.ravel(),
-            "persistence": persistence_forecast(split).ravel(),
-        }
-    )
+    columns = {
+        "time": split.target_times().ravel(),
+        "step": np.tile(np.arange(1, horizon + 1), n),
+        "actual": split.raw_target_windows().ravel(),
+        "scored": np.repeat(split.scored(), horizon),
+        "predicted": forecast.ravel(),
+    }
+    for name, values in baseline_forecasts(data, split).items():
+        columns[name] = values.ravel()
+    return pd.DataFrame(columns)
+
+
+# --------------------------------------------------------------------------------------------
+# plots
 
 
 def plot_loss(history: dict[str, list[float]], path) -> None:
@@ -94,22 +205,76 @@ def plot_loss(history: dict[str, list[float]], path) -> None:
     fig.savefig(path, format="png", dpi=100)
 
 
-def plot_forecast(split: SplitData, forecast: np.ndarray, target_name: str, path) -> None:
-    """The test split's actual values against the one-step-ahead forecast and persistence.
-
-    For a horizon above 1 the first step of each window's forecast is drawn.
-    """
+def plot_forecast(data: PreparedData, forecast: np.ndarray, path, split_name="test") -> None:
+    """The split's actual values against the model's and the baselines' first-step forecasts;
+    for a horizon above 1, a second panel shows a few windows' whole forecasts."""
+    split = data.splits[split_name]
+    scored = split.scored()
+    actual = split.raw_target_windows()[scored]
+    baselines = baseline_forecasts(data, split)
+    horizon = split.horizon
+    fig = Figure(figsize=(10, 4.5 if horizon == 1 else 8.5), layout="constrained")
+    axes = fig.subplots(1 if horizon == 1 else 2, 1, squeeze=False)[:, 0]
+    ax = axes[0]
     times = split.target_times()[:, 0]
-    persistence = persistence_forecast(split)
-    model_mae = mae(split.raw_target_windows(), forecast)
-    naive_mae = mae(split.raw_target_windows(), persistence)
-    fig = Figure(figsize=(9, 4.5), layout="constrained")
-    ax = fig.subplots()
     ax.plot(split.times, split.raw_target, color="black", lw=1.5, label="actual")
+    model_mae = mae(actual, forecast[scored])
     ax.plot(times, forecast[:, 0], marker=".", label=f"model (MAE {model_mae:.4g})")
-    ax.plot(times, persistence[:, 0], ls="--", lw=1, label=f"persistence (MAE {naive_mae:.4g})")
-    ax.set_title(f"{target_name}: {split.name} split, forecast one step ahead")
-    ax.set_ylabel(target_name)
+    styles = {"persistence": "--", "seasonal_naive": ":", "mean": "-."}
+    for name, values in baselines.items():
+        label = f"{name.replace('_', ' ')} (MAE {mae(actual, values[scored]):.4g})"
+        ax.plot(times, values[:, 0], ls=styles[name], lw=1, label=label)
+    step = "one step ahead" if horizon == 1 else f"step 1 of {horizon}"
+    ax.set_title(f"{data.series.target_name}: {split.name} split, forecasts {step}")
+    ax.set_ylabel(data.series.target_name)
     ax.grid(True, alpha=0.3)
-    ax.legend()
+    ax.legend(fontsize=8)
+    if horizon > 1:
+        _plot_windows(axes[1], data, split, forecast)
     fig.savefig(path, format="png", dpi=100)
+
+
+def _plot_windows(ax, data: PreparedData, split: SplitData, forecast: np.ndarray, count=4):
+    """A few windows, evenly spread: their inputs, their actual future and the forecast path."""
+    target_times = split.target_times()
+    chosen = np.unique(np.linspace(0, split.n_windows - 1, count).astype(int))
+    for n, i in enumerate(chosen):
+        origin = split.origins()[i]
+        inputs = slice(origin - split.input_width + 1, origin + 1)
+        ax.plot(
+            data.series.times[inputs],
+            data.series.target[inputs],
+            color="gray",
+            lw=1,
+            label="inputs" if n == 0 else None,
+        )
+        ax.plot(
+            target_times[i],
+            split.raw_target_windows()[i],
+            color="black",
+            marker=".",
+            label="actual" if n == 0 else None,
+        )
+        ax.plot(
+            target_times[i],
+            forecast[i],
+            color="C0",
+            marker="o",
+            ms=3,
+            label="forecast" if n == 0 else None,
+        )
+    ax.set_title(f"{len(chosen)} {split.name} windows and their {split.horizon}-step forecasts")
+    ax.set_ylabel(data.series.target_name)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+
+
+def finite_or_none(value):
+    """JSON-safe: None for NaN or infinite floats, recursively through dicts and lists."""
+    if isinstance(value, dict):
+        return {k: finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [finite_or_none(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

@@ -15,12 +15,11 @@
     best.keras      the best model by the monitored loss (with the checkpoint callback only)
 """
 
-import dataclasses
 import datetime as dt
-import math
 import platform
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import keras
@@ -30,11 +29,11 @@ import yaml
 
 import lstm_app
 from lstm_app import evaluate
-from lstm_app.config import CallbacksConfig, Config, config_to_dict
-from lstm_app.data import SPLITS, PreparedData, SplitData, make_dataset, prepare_data
-from lstm_app.errors import RunFailedError
+from lstm_app.backtest import run_backtest
+from lstm_app.config import Config, config_to_dict
+from lstm_app.data import SPLITS, PreparedData, prepare_data
+from lstm_app.fit import check_converged, fit_model, forecast, make_callbacks
 from lstm_app.gates import plot_gates, trace_gates
-from lstm_app.models import build_model, compile_model
 from lstm_app.rundir import write_atomic, write_json, write_status, write_text
 
 
@@ -57,37 +56,6 @@ class TrainResult:
     metrics: dict
     forecasts: dict[str, np.ndarray]
     data: PreparedData
-
-
-def _settings(callback_config) -> dict:
-    """A callback's config as keyword arguments: its keys are the Keras callback's own."""
-    return {k: v for k, v in dataclasses.asdict(callback_config).items() if k != "enabled"}
-
-
-def make_callbacks(callbacks: CallbacksConfig, run_dir: Path) -> list[keras.callbacks.Callback]:
-    """The Keras callbacks that `training.callbacks` turns on, writing into `run_dir`."""
-    made = []
-    if callbacks.terminate_on_nan.enabled:
-        made.append(keras.callbacks.TerminateOnNaN())
-    if callbacks.early_stopping.enabled:
-        made.append(keras.callbacks.EarlyStopping(**_settings(callbacks.early_stopping)))
-    if callbacks.reduce_lr_on_plateau.enabled:
-        settings = _settings(callbacks.reduce_lr_on_plateau)
-        made.append(keras.callbacks.ReduceLROnPlateau(**settings))
-    if callbacks.checkpoint.enabled:
-        settings = _settings(callbacks.checkpoint)
-        made.append(
-            keras.callbacks.ModelCheckpoint(run_dir / "best.keras", save_best_only=True, **settings)
-        )
-    if callbacks.csv_log.enabled:
-        made.append(keras.callbacks.CSVLogger(str(run_dir / "history.csv")))
-    return made
-
-
-def forecast(model: keras.Model, data: PreparedData, split: SplitData, batch_size: int):
-    """The model's forecasts for every window of `split`, `(windows, horizon)`, original units."""
-    scaled = model.predict(make_dataset(split, batch_size), verbose=0)  # (windows, horizon)
-    return data.target_scaler.inverse_transform(scaled.astype(np.float64))
 
 
 def versions() -> dict:
@@ -155,53 +123,47 @@ def train(
     return result
 
 
+def _forecast_fold(cfg: Config, fold: PreparedData):
+    """A backtest fold: a model trained on its train split, forecasting its test windows."""
+    model, history = fit_model(cfg, fold, callbacks=[], verbose=0)
+    check_converged(history)
+    return forecast(model, fold, fold.splits["test"], cfg.training.batch_size)
+
+
 def _fit_and_evaluate(cfg: Config, run_dir: Path, data: PreparedData | None, verbose):
     data = data or prepare_data(cfg.data, cfg.seed)
-    keras.utils.set_random_seed(cfg.seed)
     training = cfg.training
-    model = compile_model(build_model(cfg.model, data.n_features), training)
-    fit = model.fit(
-        make_dataset(data.splits["train"], training.batch_size, training.shuffle, cfg.seed),
-        validation_data=make_dataset(data.splits["val"], training.batch_size),
-        epochs=training.epochs,
-        shuffle=False,  # the dataset reshuffles itself (training.shuffle); fit cannot
-        callbacks=make_callbacks(training.callbacks, run_dir),
-        verbose=verbose,
-    )
-    history = {key: [float(v) for v in values] for key, values in fit.history.items()}
+    model, history = fit_model(cfg, data, make_callbacks(training.callbacks, run_dir), verbose)
     if not training.callbacks.csv_log.enabled:
         write_text(run_dir / "history.csv", _history_table(history))
-    if not all(math.isfinite(v) for v in history["loss"]):
-        raise RunFailedError(
-            f"training diverged: the loss became {history['loss'][-1]} at epoch "
-            f"{len(history['loss'])}; try a lower training.learning_rate"
-        )
+    check_converged(history)
     forecasts = {
         name: forecast(model, data, data.splits[name], training.batch_size) for name in SPLITS
     }
-    metrics = evaluate.metrics_report(data.splits, forecasts)
+    metrics = evaluate.metrics_report(data, forecasts)
+    if cfg.evaluation.backtest.folds > 1:
+        metrics["backtest"] = run_backtest(cfg, data, metrics, partial(_forecast_fold, cfg))
     test = data.splits["test"]
-    names = data.series.feature_names
     write_json(
         run_dir / "scaler.json",
         {
-            "features": data.feature_scaler.to_dict(names),
+            "features": data.feature_scaler.to_dict(data.feature_names),
             "target": data.target_scaler.to_dict([data.series.target_name]),
+            "target_transforms": list(data.pipeline.names),
         },
     )
     write_text(
         run_dir / "forecasts.csv",
-        evaluate.forecast_table(test, forecasts["test"]).to_csv(index=False),
+        evaluate.forecast_table(data, test, forecasts["test"]).to_csv(index=False),
     )
     write_atomic(run_dir / "loss.png", lambda p: evaluate.plot_loss(history, p))
     write_atomic(
-        run_dir / "forecast.png",
-        lambda p: evaluate.plot_forecast(test, forecasts["test"], data.series.target_name, p),
+        run_dir / "forecast.png", lambda p: evaluate.plot_forecast(data, forecasts["test"], p)
     )
     traces = trace_gates(model, test.windows()[0])
     if traces:
         title = "Gates on the last test window; heatmaps: units (rows) by time steps (columns)"
         write_atomic(run_dir / "gates.png", lambda p: plot_gates(traces, p, title=title))
     write_atomic(run_dir / "model.keras", model.save)
-    write_json(run_dir / "metrics.json", metrics)
+    write_json(run_dir / "metrics.json", evaluate.finite_or_none(metrics))
     return TrainResult(run_dir, model, history, metrics, forecasts, data)

@@ -1,11 +1,14 @@
 """`lstm-train` as a user runs it: a real process, its output, its exit status, its files."""
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ARTICLE_CONFIG, lstm_train, tiny_config_dict, write_yaml
+from conftest import ARTICLE_CONFIG, LSTM_TRAIN, lstm_train, tiny_config_dict, write_yaml
+
+LSTM_COMPARE = LSTM_TRAIN.with_name("lstm-compare")
 
 
 def test_trains_end_to_end_and_summarises(tmp_path, tiny_config_file):
@@ -122,7 +125,8 @@ BAD_INPUTS = {
     ),
     "empty value": (
         lambda tmp: ["--config", _csv_config(tmp, _series_csv(tmp, replace=(",5\n", ",\n")))],
-        "series.csv: line 6, column 'y' (data.target): missing value ''",
+        "series.csv: missing values in 'y': 1 (first at line 6); set data.missing to drop, "
+        "ffill or interpolate",
     ),
     "too short for a split": (
         lambda tmp: ["--config", _csv_config(tmp, _series_csv(tmp), window={"input_width": 8})],
@@ -171,3 +175,50 @@ def test_help_lists_the_options():
     assert done.returncode == 0
     for option in ("--config FILE", "--set KEY=VALUE", "--run-dir DIR"):
         assert option in done.stdout
+
+
+def test_compare_puts_finished_runs_side_by_side(tmp_path, tiny_config_file):
+    runs = []
+    for name, epochs in (("short", 1), ("longer", 3)):
+        runs.append(tmp_path / name)
+        done = lstm_train(
+            "--config",
+            tiny_config_file,
+            "--run-dir",
+            runs[-1],
+            "--quiet",
+            "--set",
+            f"training.epochs={epochs}",
+        )
+        assert done.returncode == 0, done.stderr
+    out = tmp_path / "comparison"
+    done = subprocess.run(
+        [str(LSTM_COMPARE), *map(str, runs), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    table = (out / "comparison.md").read_text()
+    for run in runs:
+        mae = json.loads((run / "metrics.json").read_text())["test"]["mae"]
+        assert f"| {run.name} | value | 1 |" in table and f"{mae:.4g}" in table
+        assert f"| {run.name} |" in done.stdout
+    assert (out / "comparison.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_compare_refuses_an_unfinished_run(tmp_path):
+    run = tmp_path / "half"
+    run.mkdir()
+    (run / "run.json").write_text('{"status": "running"}')
+    done = subprocess.run(
+        [str(LSTM_COMPARE), str(run), "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"lstm-compare: error: {run}: the run is not finished (run.json status: running)\n"
+    )
+    assert not (tmp_path / "out").exists()

@@ -1,6 +1,5 @@
 """The config schema: what it accepts, what it fills in, and how it words each mistake."""
 
-import re
 from pathlib import Path
 
 import pytest
@@ -26,12 +25,6 @@ def test_article_config_mirrors_the_article():
     assert cfg.data.features == ("Passengers",) and cfg.data.window.horizon == 1
     assert cfg.data.path == REPO / "data" / "airline-passengers.csv"
     assert cfg.data.path.is_file()
-
-
-def test_every_key_of_the_article_config_has_a_comment():
-    for number, line in enumerate(ARTICLE_CONFIG.read_text().splitlines(), 1):
-        if re.match(r"^\s*(- )?\w+:", line):
-            assert "#" in line, f"line {number} has a key without a comment: {line!r}"
 
 
 def test_missing_keys_take_their_documented_defaults():

@@ -126,7 +126,7 @@ def test_shuffled_dataset_reorders_whole_windows_reproducibly():
 def test_shipped_csv_reads_with_its_quirks():
     cfg = load_config(ARTICLE_CONFIG)
     series = load_series(cfg.data)
-    assert len(series) == 144 and series.features.shape == (144, 1)
+    assert len(series) == 144 and list(series.columns) == ["Passengers"]
     assert series.target[0] == 112 and series.target[-1] == 432
     assert str(series.times[0])[:10] == "1949-01-01" and str(series.times[-1])[:10] == "1960-12-01"
 
@@ -176,10 +176,10 @@ def _rows(n: int, bad_row: int | None = None, bad: str = "") -> str:
         (
             _rows(20, 9, ""),
             {},
-            r"series.csv: line 11, column 'y' \(data.target\): missing value "
-            r"'' \(1 missing in this column\)",
+            r"series.csv: missing values in 'y': 1 \(first at line 11\); set data.missing to "
+            r"drop, ffill or interpolate",
         ),
-        (_rows(20, 9, "NA"), {}, r"line 11, column 'y' \(data.target\): missing value 'NA'"),
+        (_rows(20, 9, "NA"), {}, r"missing values in 'y': 1 \(first at line 11\)"),
         (
             _rows(20),
             {"target": "why"},
@@ -200,8 +200,8 @@ def _rows(n: int, bad_row: int | None = None, bad: str = "") -> str:
         (
             _rows(20).replace("2020-01-05", "2020-01-03"),
             {},
-            r"line 6, column 't' .*: '2020-01-03' does not come after the row before "
-            r"\('2020-01-04'\); rows must be in increasing time order, without repeats",
+            r"series.csv: line 6: time 2020-01-03 does not come after the row before "
+            r"\(2020-01-04\); rows must be in increasing time order, without repeats",
         ),
         (
             _rows(6),
@@ -233,3 +233,117 @@ def test_csv_with_spaces_crlf_and_quotes_is_read(tmp_path):
     cfg = _csv_config(tmp_path, text.rstrip("\r\n"))
     series = load_series(cfg.data)
     np.testing.assert_array_equal(series.target, np.arange(20.0))
+
+
+# --------------------------------------------------------------------------------------------
+# missing values, labels, dates split across columns
+
+
+def _gappy_config(tmp_path, missing, **data):
+    """y: 0..29 with gaps at rows 0-1 and 10-11; a label column w."""
+    lines = ["t,y,w"]
+    for i in range(30):
+        y = "" if i in (0, 1, 10, 11) else str(float(i))
+        lines.append(f"2020-01-{i + 1:02d},{y},{'NE' if i % 3 else 'SW'}")
+    path = tmp_path / "gappy.csv"
+    path.write_text("\n".join(lines) + "\n")
+    raw = {
+        "source": "csv",
+        "path": str(path),
+        "target": "y",
+        "time_column": "t",
+        "missing": missing,
+        "window": {"input_width": 2, "horizon": 1},
+        **data,
+    }
+    return config_from_dict(tiny_config_dict(data=raw))
+
+
+def test_missing_error_counts_per_column_and_names_the_first_line(tmp_path):
+    with pytest.raises(
+        DataError,
+        match=r"gappy.csv: missing values in 'y': 4 \(first at line "
+        r"2\); set data.missing to drop, ffill or interpolate",
+    ):
+        load_series(_gappy_config(tmp_path, "error").data)
+
+
+def test_missing_drop_removes_the_rows(tmp_path):
+    series = load_series(_gappy_config(tmp_path, "drop").data)
+    assert len(series) == 26 and series.cleaning == {
+        "missing": "drop",
+        "filled": {},
+        "dropped_rows": 4,
+    }
+    assert 10.0 not in series.target and series.observed.all()
+    assert list(series.lines[:3]) == [4, 5, 6]  # file lines survive, for messages
+
+
+def test_missing_ffill_carries_forward_and_drops_what_it_cannot_fill(tmp_path):
+    series = load_series(_gappy_config(tmp_path, "ffill").data)
+    assert series.cleaning == {"missing": "ffill", "filled": {"y": 2}, "dropped_rows": 2}
+    np.testing.assert_array_equal(series.target[7:11], [9.0, 9.0, 9.0, 12.0])  # rows 9..12
+    assert list(np.flatnonzero(~series.observed)) == [8, 9]
+
+
+def test_missing_interpolate_is_linear_and_flat_at_the_start(tmp_path):
+    series = load_series(_gappy_config(tmp_path, "interpolate").data)
+    assert series.cleaning == {"missing": "interpolate", "filled": {"y": 4}, "dropped_rows": 0}
+    np.testing.assert_allclose(series.target[:3], [2.0, 2.0, 2.0])
+    np.testing.assert_allclose(series.target[9:13], [9.0, 10.0, 11.0, 12.0])
+
+
+def test_filled_targets_are_not_scored(tmp_path):
+    data = prepare_data(_gappy_config(tmp_path, "interpolate").data)
+    train = data.splits["train"]
+    scored = train.scored()
+    targets_filled = ~train.observed[train.input_width :]
+    np.testing.assert_array_equal(scored, ~targets_filled)
+    assert not scored.all()
+
+
+def test_labels_are_one_hot_with_the_train_split_categories(tmp_path):
+    lines = ["t,y,w"] + [
+        f"2020-01-{i + 1:02d},{i},{'new' if i >= 25 else ('a' if i % 2 else 'b')}"
+        for i in range(30)
+    ]
+    path = tmp_path / "labels.csv"
+    path.write_text("\n".join(lines) + "\n")
+    raw = {
+        "source": "csv",
+        "path": str(path),
+        "target": "y",
+        "time_column": "t",
+        "features": ["y", "w"],
+        "categorical": ["w"],
+        "window": {"input_width": 2, "horizon": 1},
+    }
+    data = prepare_data(config_from_dict(tiny_config_dict(data=raw)).data)
+    assert data.feature_names == ("y", "w=a", "w=b")  # 'new' appears after the train split
+    assert data.n_features == 3
+    train = data.splits["train"].features
+    np.testing.assert_array_equal(train[:4, 1:], [[0, 1], [1, 0], [0, 1], [1, 0]])  # unscaled
+    np.testing.assert_array_equal(data.splits["test"].features[-3:, 1:], 0)  # 'new': all 0
+    assert data.feature_scaler.scale[1:].tolist() == [1.0, 1.0]
+
+
+def test_dates_split_across_columns_are_assembled(tmp_path):
+    lines = ["year,month,day,hour,y"] + [f"2010,1,{1 + i // 24},{i % 24},{i}" for i in range(40)]
+    path = tmp_path / "hourly.csv"
+    path.write_text("\n".join(lines) + "\n")
+    raw = {
+        "source": "csv",
+        "path": str(path),
+        "target": "y",
+        "time_columns": ["year", "month", "day", "hour"],
+    }
+    series = load_series(config_from_dict(tiny_config_dict(data=raw)).data)
+    assert str(series.times[0]) == "2010-01-01T00:00:00.000000"
+    assert str(series.times[25]) == "2010-01-02T01:00:00.000000"
+    path.write_text(path.read_text().replace("2010,1,1,5,", "2010,2,30,5,"))
+    with pytest.raises(
+        DataError,
+        match=r"hourly.csv: line 7: year 2010, month 2, day 30, hour 5 "
+        r"is not a date \(data.time_columns\)",
+    ):
+        load_series(config_from_dict(tiny_config_dict(data=raw)).data)

@@ -13,8 +13,9 @@ from conftest import RUN_FILES, tiny_config_dict
 from lstm_app.config import config_from_dict
 from lstm_app.data import load_series
 from lstm_app.errors import RunFailedError
+from lstm_app.fit import make_callbacks
 from lstm_app.layers import VARIANTS
-from lstm_app.train import make_callbacks, train
+from lstm_app.train import train
 
 
 def _train(tmp_path, name="run", **sections):
@@ -45,7 +46,7 @@ def test_saved_config_rebuilds_the_run(tmp_path):
 def test_metrics_are_in_original_units_and_beside_persistence_on_the_same_windows(tmp_path):
     cfg, result = _train(tmp_path)
     metrics = json.loads((result.run_dir / "metrics.json").read_text())
-    assert set(metrics) == {"test", "val", "train", "baselines"}
+    assert set(metrics) == {"test", "val", "train", "baselines", "data"}
     assert metrics == result.metrics
 
     series = load_series(cfg.data, cfg.seed).target  # original units, independent of the run
@@ -144,3 +145,37 @@ def test_every_gate_variant_trains_on_the_sine_without_nan(tmp_path, variant):
 def test_models_without_gate_layers_write_no_gates_plot(tmp_path):
     _, result = _train(tmp_path)
     assert not (result.run_dir / "gates.png").exists()
+
+
+def test_multi_step_horizon_forecasts_every_step(tmp_path):
+    data = {"window": {"input_width": 8, "horizon": 3}, "season_length": 16}
+    layers = [{"type": "lstm", "units": 8}, {"type": "dense", "units": 3}]
+    _, result = _train(tmp_path, data=data, model={"layers": layers})
+    n = result.metrics["test"]["windows"]
+    assert result.forecasts["test"].shape == (n, 3)
+    assert [s["step"] for s in result.metrics["test"]["per_step"]] == [1, 2, 3]
+    for name in ("persistence", "seasonal_naive", "mean"):
+        assert len(result.metrics["baselines"][name]["per_step"]) == 3
+    table = pd.read_csv(result.run_dir / "forecasts.csv")
+    assert len(table) == 3 * n and list(table["step"][:3]) == [1, 2, 3]
+    assert (result.run_dir / "forecast.png").stat().st_size > 0
+
+
+def test_transforms_are_inverted_before_scoring(tmp_path):
+    data = {"transforms": ["diff"]}
+    _, result = _train(tmp_path, data=data)
+    table = pd.read_csv(result.run_dir / "forecasts.csv")
+    series = load_series(config_from_dict(tiny_config_dict()).data, 7).target
+    np.testing.assert_allclose(table["actual"], series[-len(table) :])  # original units
+    assert abs(table["predicted"] - table["actual"]).mean() < series.std()  # not differences
+    assert result.metrics["data"]["transforms"] == ["diff"]
+
+
+def test_backtest_folds_are_written_to_the_metrics(tmp_path):
+    _, result = _train(tmp_path, evaluation={"backtest": {"folds": 3}})
+    backtest = json.loads((result.run_dir / "metrics.json").read_text())["backtest"]
+    assert [f["fold"] for f in backtest["folds"]] == [1, 2, 3]
+    assert backtest["folds"][-1]["model"]["mae"] == pytest.approx(result.metrics["test"]["mae"])
+    assert backtest["folds"][0]["model"]["mae"] != backtest["folds"][1]["model"]["mae"]
+    for name in ("model", "persistence", "seasonal_naive", "mean"):
+        assert backtest["summary"][name]["mae"]["std"] >= 0

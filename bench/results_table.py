@@ -1,0 +1,120 @@
+"""The README's results table: every shipped config trained in full by `lstm-train`, its test
+MAE and MASE beside those of persistence and seasonal naive on the same windows.
+
+    .venv/bin/python bench/results_table.py                   # prints the table
+    .venv/bin/python bench/results_table.py --update-readme   # and writes it into README.md
+    make results                                              # the same as the line above
+
+Each config runs exactly as a user runs it, `lstm-train --config configs/NAME.yaml`, in a
+temporary run directory; the table is built from the runs' metrics.json files.
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def _number(value) -> str:
+    return "-" if value is None else f"{value:.4g}"
+
+
+def _beats(model: float, baseline: float) -> str:
+    return "yes" if model < baseline else "**no**"
+
+
+def run_config(path: Path, runs: Path) -> tuple[dict, float]:
+    """Trains one config with lstm-train; returns its metrics and the wall time in seconds."""
+    started = time.time()
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lstm_app",
+            "--config",
+            str(path),
+            "--run-dir",
+            str(runs / path.stem),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    if done.returncode != 0:
+        sys.exit(f"{path.name} failed:\n{done.stderr[-2000:]}")
+    return json.loads((runs / path.stem / "metrics.json").read_text()), time.time() - started
+
+
+def table(results: dict[str, tuple[dict, float]]) -> str:
+    """The markdown table, one row per config."""
+    lines = [
+        "| config | target | test windows | MAE | MASE | persistence MAE | persistence MASE "
+        "| seasonal naive MAE (m) | seasonal naive MASE | beats persistence | beats seasonal "
+        "naive | wall time |",
+        "|" + " --- |" * 12,
+    ]
+    for name, (metrics, seconds) in results.items():
+        test, baselines = metrics["test"], metrics["baselines"]
+        naive, seasonal = baselines["persistence"], baselines["seasonal_naive"]
+        lines.append(
+            f"| `{name}` | {metrics['target']} | {test['windows']} | {_number(test['mae'])} | "
+            f"{_number(test['mase'])} | {_number(naive['mae'])} | {_number(naive['mase'])} | "
+            f"{_number(seasonal['mae'])} ({metrics['data']['season_length']}) | "
+            f"{_number(seasonal['mase'])} | {_beats(test['mae'], naive['mae'])} | "
+            f"{_beats(test['mae'], seasonal['mae'])} | {seconds:.0f} s |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--update-readme", action="store_true", help="write it into README.md")
+    args = parser.parse_args()
+    import yaml
+
+    results = {}
+    started = time.time()
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in sorted((REPO / "configs").glob("*.yaml")):
+            print(f"training {path.name} ...", file=sys.stderr, flush=True)
+            metrics, seconds = run_config(path, Path(tmp))
+            metrics["target"] = yaml.safe_load(path.read_text())["data"]["target"]
+            results[path.stem] = (metrics, seconds)
+    import keras
+    import tensorflow as tf
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as info:
+            cpu = next(line.split(":", 1)[1].strip() for line in info if "model name" in line)
+    except (OSError, StopIteration):
+        pass
+    footer = (
+        f"Produced by `make results` in {time.time() - started:.0f} s on {cpu} "
+        f"({os.cpu_count()} cores), Python {platform.python_version()}, TensorFlow "
+        f"{tf.__version__}, Keras {keras.__version__}."
+    )
+    text = f"{table(results)}\n\n{footer}"
+    print(text)
+    if args.update_readme:
+        readme = REPO / "README.md"
+        content = readme.read_text()
+        if START not in content or END not in content:
+            sys.exit(f"README.md has no {START} ... {END} section to update")
+        before, rest = content.split(START, 1)
+        after = rest.split(END, 1)[1]
+        readme.write_text(f"{before}{START}\n{text}\n{END}{after}")
+        print("README.md updated", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
