@@ -7,13 +7,16 @@ CONFIG ?= configs/article.yaml
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: train test lint format clean
+.PHONY: train test lint format results clean
 
 train: $(STAMP)  ## set up, then train the article's model on the shipped data
 	$(BIN)/lstm-train --config $(CONFIG)
 
 test: $(STAMP)  ## set up, then run the whole test suite (slow tests included)
 	$(BIN)/python -m pytest
+
+results: $(STAMP)  ## train every shipped config; write the results table into README.md
+	$(BIN)/python bench/results_table.py --update-readme
 
 lint: $(STAMP)  ## ruff: lint and format check
 	$(BIN)/ruff check .

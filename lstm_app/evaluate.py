@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from lstm_app.data import PreparedData, SplitData
+from lstm_app.data import PreparedData, SplitData, time_text
 
 BASELINES = ("persistence", "seasonal_naive", "mean")
 
@@ -213,9 +213,11 @@ def plot_forecast(data: PreparedData, forecast: np.ndarray, path, split_name="te
     actual = split.raw_target_windows()[scored]
     baselines = baseline_forecasts(data, split)
     horizon = split.horizon
-    fig = Figure(figsize=(10, 4.5 if horizon == 1 else 8.5), layout="constrained")
-    axes = fig.subplots(1 if horizon == 1 else 2, 1, squeeze=False)[:, 0]
-    ax = axes[0]
+    shown = _spread(split.n_windows, 4) if horizon > 1 else []
+    layout = [["all"] * max(len(shown), 1)] + ([[f"w{i}" for i in shown]] if shown else [])
+    fig = Figure(figsize=(10, 4.5 if not shown else 8), layout="constrained")
+    axes = fig.subplot_mosaic(layout, height_ratios=[1.3, 1] if shown else None)
+    ax = axes["all"]
     times = split.target_times()[:, 0]
     ax.plot(split.times, split.raw_target, color="black", lw=1.5, label="actual")
     model_mae = mae(actual, forecast[scored])
@@ -229,44 +231,31 @@ def plot_forecast(data: PreparedData, forecast: np.ndarray, path, split_name="te
     ax.set_ylabel(data.series.target_name)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
-    if horizon > 1:
-        _plot_windows(axes[1], data, split, forecast)
+    for i in shown:
+        _plot_window(axes[f"w{i}"], data, split, forecast, i)
     fig.savefig(path, format="png", dpi=100)
 
 
-def _plot_windows(ax, data: PreparedData, split: SplitData, forecast: np.ndarray, count=4):
-    """A few windows, evenly spread: their inputs, their actual future and the forecast path."""
-    target_times = split.target_times()
-    chosen = np.unique(np.linspace(0, split.n_windows - 1, count).astype(int))
-    for n, i in enumerate(chosen):
-        origin = split.origins()[i]
-        inputs = slice(origin - split.input_width + 1, origin + 1)
-        ax.plot(
-            data.series.times[inputs],
-            data.series.target[inputs],
-            color="gray",
-            lw=1,
-            label="inputs" if n == 0 else None,
-        )
-        ax.plot(
-            target_times[i],
-            split.raw_target_windows()[i],
-            color="black",
-            marker=".",
-            label="actual" if n == 0 else None,
-        )
-        ax.plot(
-            target_times[i],
-            forecast[i],
-            color="C0",
-            marker="o",
-            ms=3,
-            label="forecast" if n == 0 else None,
-        )
-    ax.set_title(f"{len(chosen)} {split.name} windows and their {split.horizon}-step forecasts")
-    ax.set_ylabel(data.series.target_name)
+def _spread(n: int, count: int) -> list[int]:
+    """Up to `count` indices spread evenly over `range(n)`."""
+    return sorted({int(i) for i in np.linspace(0, n - 1, count)})
+
+
+def _plot_window(ax, data: PreparedData, split: SplitData, forecast: np.ndarray, i: int) -> None:
+    """Window `i`: its inputs, its actual future and the model's forecast, against steps from
+    its origin (0 is the last input)."""
+    width, horizon = split.input_width, split.horizon
+    origin = split.origins()[i]
+    inputs = data.series.target[origin - width + 1 : origin + 1]
+    ax.plot(np.arange(-width + 1, 1), inputs, color="gray", lw=1, label="inputs")
+    future = np.arange(1, horizon + 1)
+    ax.plot(future, split.raw_target_windows()[i], color="black", marker=".", label="actual")
+    ax.plot(future, forecast[i], color="C0", marker="o", ms=3, label="forecast")
+    ax.set_title(f"from {time_text(data.series.times[origin])}", fontsize=9)
+    ax.set_xlabel("steps from the origin", fontsize=8)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
+    if i == 0:
+        ax.legend(fontsize=7)
 
 
 def finite_or_none(value):
