@@ -11,9 +11,10 @@ and the categories of one-hot columns. Windows are cut inside each split, so non
 split boundary, and a split's series is held once: a window is gathered when its batch is.
 
 Missing cells (empty, NA, NaN, null, ...) follow `data.missing`: `error` (the default: refuse,
-counting them per column), `drop` (remove their rows), `ffill` (carry the last value forward;
-leading rows with nothing to carry are dropped) or `interpolate` (linear in the row number,
-constant before the first and after the last value; labels are carried forward).
+counting them per column), `drop` (remove their rows; windows then run across the gaps),
+`ffill` (carry the last value forward; leading rows with nothing to carry are dropped) or
+`interpolate` (linear in the row number, constant before the first and after the last value;
+labels are carried forward). Forecasts of target values that were filled in are not scored.
 
 Errors in the data raise `DataError` with one line naming the file, the line and the column.
 Nothing here imports TensorFlow but `make_dataset`.

@@ -239,30 +239,19 @@ def test_csv_with_spaces_crlf_and_quotes_is_read(tmp_path):
 # missing values, labels, dates split across columns
 
 
-def _gappy_config(tmp_path, missing, **data):
-    """y: 0..29 with gaps at rows 0-1 and 10-11; a label column w."""
-    lines = ["t,y,w"]
+def _gappy_config(tmp_path, missing):
+    """y: 0..29 with gaps at rows 0-1 and 10-11."""
+    lines = ["t,y"]
     for i in range(30):
         y = "" if i in (0, 1, 10, 11) else str(float(i))
-        lines.append(f"2020-01-{i + 1:02d},{y},{'NE' if i % 3 else 'SW'}")
-    path = tmp_path / "gappy.csv"
-    path.write_text("\n".join(lines) + "\n")
-    raw = {
-        "source": "csv",
-        "path": str(path),
-        "target": "y",
-        "time_column": "t",
-        "missing": missing,
-        "window": {"input_width": 2, "horizon": 1},
-        **data,
-    }
-    return config_from_dict(tiny_config_dict(data=raw))
+        lines.append(f"2020-01-{i + 1:02d},{y}")
+    return _csv_config(tmp_path, "\n".join(lines) + "\n", missing=missing)
 
 
 def test_missing_error_counts_per_column_and_names_the_first_line(tmp_path):
     with pytest.raises(
         DataError,
-        match=r"gappy.csv: missing values in 'y': 4 \(first at line "
+        match=r"series.csv: missing values in 'y': 4 \(first at line "
         r"2\); set data.missing to drop, ffill or interpolate",
     ):
         load_series(_gappy_config(tmp_path, "error").data)
@@ -307,18 +296,9 @@ def test_labels_are_one_hot_with_the_train_split_categories(tmp_path):
         f"2020-01-{i + 1:02d},{i},{'new' if i >= 25 else ('a' if i % 2 else 'b')}"
         for i in range(30)
     ]
-    path = tmp_path / "labels.csv"
-    path.write_text("\n".join(lines) + "\n")
-    raw = {
-        "source": "csv",
-        "path": str(path),
-        "target": "y",
-        "time_column": "t",
-        "features": ["y", "w"],
-        "categorical": ["w"],
-        "window": {"input_width": 2, "horizon": 1},
-    }
-    data = prepare_data(config_from_dict(tiny_config_dict(data=raw)).data)
+    text = "\n".join(lines) + "\n"
+    cfg = _csv_config(tmp_path, text, features=["y", "w"], categorical=["w"])
+    data = prepare_data(cfg.data)
     assert data.feature_names == ("y", "w=a", "w=b")  # 'new' appears after the train split
     assert data.n_features == 3
     train = data.splits["train"].features
