@@ -16,7 +16,14 @@ from lstm_app.backtest import check_folds
 from lstm_app.config import load_config
 from lstm_app.data import prepare_data, time_text
 from lstm_app.errors import RunFailedError, UserInputError
-from lstm_app.rundir import claim_run_dir, create_run_dir, write_atomic, write_text
+from lstm_app.rundir import (
+    claim_run_dir,
+    create_run_dir,
+    require_finished,
+    write_atomic,
+    write_text,
+)
+from lstm_app.spec import FORMATS, check_export, missing_extras
 
 RUNS_ROOT = Path("runs")
 
@@ -137,6 +144,11 @@ def summary(result) -> str:
     lines.append(
         f"Results: {result.run_dir}/ (metrics.json, forecast.png, loss.png, model.keras, ...)"
     )
+    if (result.run_dir / "export").is_dir():
+        lines.append(
+            f"Exported to {result.run_dir}/export/; forecast with: lstm-predict --model "
+            f"{result.run_dir}/export --input CSV"
+        )
     return "\n".join(lines)
 
 
@@ -147,6 +159,9 @@ def main(argv=None) -> int:
         cfg = load_config(args.config, args.overrides)
         data = prepare_data(cfg.data, cfg.seed)
         check_folds(cfg, data)
+        problem = missing_extras(cfg.export.formats)
+        if problem:
+            raise UserInputError(f"{args.config}: export.formats: {problem}")
         if args.run_dir is not None:
             run_dir = claim_run_dir(args.run_dir)
         else:
@@ -215,3 +230,101 @@ def compare_main(argv=None) -> int:
 def run_compare() -> None:
     """Console-script entry point of `lstm-compare`."""
     sys.exit(compare_main())
+
+
+def build_export_parser() -> argparse.ArgumentParser:
+    """The `lstm-export` argument parser."""
+    parser = _Parser(
+        prog="lstm-export",
+        description="Export a finished run's model (raw values in, forecasts in the target's "
+        "units out) to one or more formats, with metadata.json.",
+    )
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a finished run directory")
+    parser.add_argument(
+        "--format",
+        dest="formats",
+        action="append",
+        choices=FORMATS,
+        required=True,
+        help="a format to export (repeatable)",
+    )
+    parser.add_argument(
+        "--out", type=Path, metavar="DIR", help="where to write; default: RUN_DIR/export/"
+    )
+    return parser
+
+
+def export_main(argv=None) -> int:
+    """Runs `lstm-export`; returns the exit status."""
+    args = build_export_parser().parse_args(argv)
+    formats = list(dict.fromkeys(args.formats))
+    try:  # every check before TensorFlow loads
+        run_dir = require_finished(args.run_dir)
+        check_export(formats, args.out or run_dir / "export")
+    except UserInputError as err:
+        print(f"lstm-export: error: {err}", file=sys.stderr)
+        return 2
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from lstm_app.export import export_run
+
+    out = export_run(run_dir, formats, args.out)
+    print(f"Exported {', '.join(formats)} to {out}/ (metadata.json describes the inputs)")
+    return 0
+
+
+def run_export() -> None:
+    """Console-script entry point of `lstm-export`."""
+    sys.exit(export_main())
+
+
+def build_predict_parser() -> argparse.ArgumentParser:
+    """The `lstm-predict` argument parser."""
+    parser = _Parser(
+        prog="lstm-predict",
+        description="Forecast with an exported model from the last rows of a CSV file.",
+    )
+    parser.add_argument(
+        "--model",
+        required=True,
+        type=Path,
+        metavar="PATH",
+        help="an export directory, or one of its artefacts (.keras, .onnx, .tflite, saved_model)",
+    )
+    parser.add_argument(
+        "--input", required=True, type=Path, metavar="CSV", help="recent data, as in training"
+    )
+    parser.add_argument(
+        "--output", type=Path, metavar="CSV", help="also write the forecasts here (a new file)"
+    )
+    parser.add_argument(
+        "--all-windows", action="store_true", help="forecast from every window, not the last"
+    )
+    return parser
+
+
+def predict_main(argv=None) -> int:
+    """Runs `lstm-predict`; returns the exit status."""
+    args = build_predict_parser().parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from lstm_app.predict import forecast_csv, load_forecaster
+
+    try:
+        if args.output is not None and args.output.exists():
+            raise UserInputError(f"--output {args.output}: exists; give a new file name")
+        forecaster = load_forecaster(args.model)
+        table = forecast_csv(forecaster, args.input, args.all_windows)
+    except UserInputError as err:
+        print(f"lstm-predict: error: {err}", file=sys.stderr)
+        return 2
+    if args.output is not None:
+        write_text(args.output, table.to_csv(index=False))
+    units = forecaster.metadata["target"].get("units")
+    target = forecaster.metadata["target"]["name"] + (f" ({units})" if units else "")
+    print(f"Forecasts of {target} by {forecaster.path} ({forecaster.format}):")
+    print(table.to_string(index=False))
+    return 0
+
+
+def run_predict() -> None:
+    """Console-script entry point of `lstm-predict`."""
+    sys.exit(predict_main())

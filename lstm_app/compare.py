@@ -18,6 +18,7 @@ import yaml
 from matplotlib.figure import Figure
 
 from lstm_app.errors import UserInputError
+from lstm_app.rundir import require_finished
 
 
 @dataclass(frozen=True)
@@ -52,12 +53,7 @@ def _read(path: Path, what: str, parse):
 
 def load_run(path) -> Run:
     """Reads a finished run directory; UserInputError if it is not one."""
-    path = Path(path)
-    if not path.is_dir():
-        raise UserInputError(f"{path}: not a run directory")
-    status = _read(path / "run.json", "run.json", json.loads).get("status")
-    if status != "done":
-        raise UserInputError(f"{path}: the run is not finished (run.json status: {status})")
+    path = require_finished(path)
     config = _read(path / "config.yaml", "config.yaml", yaml.safe_load)
     metrics = _read(path / "metrics.json", "metrics.json", json.loads)
     forecasts = _read(

@@ -107,6 +107,7 @@ class DataConfig:
     time_column: str | None = None  # parsed as dates; rows must be in increasing time order
     time_columns: tuple[str, ...] | None = None  # or a date split across columns, by part name
     target: str | None = None  # the column to forecast
+    target_units: str | None = None  # what the target is measured in, for reports and export
     features: tuple[str, ...] | None = None  # input columns; default: the target alone
     categorical: tuple[str, ...] = ()  # feature columns of labels, one-hot encoded
     missing: Literal["error", "drop", "ffill", "interpolate"] = "error"  # empty or NA cells
@@ -388,6 +389,25 @@ class EvaluationConfig:
 
 
 # --------------------------------------------------------------------------------------------
+# export
+
+ExportFormat = Literal["keras", "saved_model", "onnx", "tflite"]
+
+
+@dataclass(frozen=True)
+class ExportConfig:
+    """Formats to export the trained model to, into RUN/export/, when training ends."""
+
+    formats: tuple[ExportFormat, ...] = ()
+
+    def _finish(self):
+        for i, name in enumerate(self.formats):
+            if name in self.formats[:i]:
+                raise ConfigError(("formats", i), f"'{name}' is listed twice")
+        return self
+
+
+# --------------------------------------------------------------------------------------------
 # the whole config
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -403,6 +423,7 @@ class Config:
     data: DataConfig = field(default_factory=DataConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    export: ExportConfig = field(default_factory=ExportConfig)
 
     def _finish(self):
         if not NAME_PATTERN.fullmatch(self.name):

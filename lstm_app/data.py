@@ -223,6 +223,22 @@ def _check_order(times: np.ndarray, lines: np.ndarray, path) -> None:
         )
 
 
+def infer_frequency(times: np.ndarray) -> str | None:
+    """The step between rows as a pandas frequency (`MS`, `D`, `h`, ...), from the last rows;
+    the most common step where the rows are irregular; None without dates."""
+    if not np.issubdtype(times.dtype, np.datetime64) or len(times) < 3:
+        return None
+    recent = pd.DatetimeIndex(times[-100:])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas 3 announces an offset instead of a string
+        frequency = pd.infer_freq(recent)
+    frequency = getattr(frequency, "freqstr", frequency)
+    if frequency is None:
+        step = pd.Series(np.diff(recent)).mode().iloc[0]
+        frequency = pd.tseries.frequencies.to_offset(pd.Timedelta(step)).freqstr
+    return frequency
+
+
 def time_text(stamp) -> str:
     """A time stamp as text: `1959-08-01`, `2010-01-01 06:00:00`, or a step number."""
     if np.issubdtype(np.asarray(stamp).dtype, np.datetime64):

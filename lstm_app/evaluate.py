@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from lstm_app.data import PreparedData, SplitData, time_text
+from lstm_app.data import PreparedData, SplitData, infer_frequency, time_text
 
 BASELINES = ("persistence", "seasonal_naive", "mean")
 
@@ -160,6 +160,7 @@ def metrics_report(data: PreparedData, forecasts: dict[str, np.ndarray]) -> dict
         "rows": {name: len(split.raw_target) for name, split in data.splits.items()},
         "unscored_windows": {name: int((~data.splits[name].scored()).sum()) for name in forecasts},
         "season_length": data.season_length,
+        "frequency": infer_frequency(data.series.times),
         "mase_scale": scale,
         "transforms": list(data.pipeline.names),
         "inputs": list(data.feature_names),

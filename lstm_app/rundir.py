@@ -46,6 +46,18 @@ def claim_run_dir(path: Path) -> Path:
     return path
 
 
+def require_finished(run_dir: Path) -> Path:
+    """`run_dir`, if it is a run directory whose `run.json` says `done`; else UserInputError."""
+    run_dir = Path(run_dir)
+    try:
+        status = json.loads((run_dir / "run.json").read_text(encoding="utf-8")).get("status")
+    except (OSError, ValueError, AttributeError):
+        raise UserInputError(f"{run_dir}: not a run directory (no readable run.json)") from None
+    if status != "done":
+        raise UserInputError(f"{run_dir}: the run is not finished (run.json status: {status})")
+    return run_dir
+
+
 def temporary_path(path: Path) -> Path:
     """A hidden name beside `path`, with the same suffix (Keras and matplotlib read it)."""
     return path.with_name(f".tmp-{path.name}")

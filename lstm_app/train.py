@@ -13,6 +13,7 @@
     forecast.png    the test split: actual, forecast, persistence
     gates.png       the gates of each gate_lstm layer on the test windows (gate_lstm models only)
     best.keras      the best model by the monitored loss (with the checkpoint callback only)
+    export/         the model in the formats of `export.formats`, with metadata.json
 """
 
 import datetime as dt
@@ -166,4 +167,8 @@ def _fit_and_evaluate(cfg: Config, run_dir: Path, data: PreparedData | None, ver
         write_atomic(run_dir / "gates.png", lambda p: plot_gates(traces, p, title=title))
     write_atomic(run_dir / "model.keras", model.save)
     write_json(run_dir / "metrics.json", evaluate.finite_or_none(metrics))
+    if cfg.export.formats:
+        from lstm_app.export import export_model  # TensorFlow's export machinery: when asked
+
+        export_model(model, run_dir, cfg.export.formats)
     return TrainResult(run_dir, model, history, metrics, forecasts, data)

@@ -28,7 +28,7 @@ def article_run(tmp_path_factory):
 
 def test_article_config_trains_200_epochs_and_writes_the_run(article_run):
     run_dir, done, metrics = article_run
-    assert {p.name for p in run_dir.iterdir()} == RUN_FILES
+    assert {p.name for p in run_dir.iterdir()} == RUN_FILES | {"export"}
     assert len(pd.read_csv(run_dir / "history.csv")) == 200
     assert all(
         math.isfinite(metrics[split][m])
@@ -47,7 +47,7 @@ def test_article_config_trains_200_epochs_and_writes_the_run(article_run):
 def test_gate_lstm_article_config_matches_the_builtin_one(article_run, tmp_path):
     run_dir = tmp_path / "article_gate"
     _, metrics = _run("article_gate.yaml", run_dir)
-    assert {p.name for p in run_dir.iterdir()} == RUN_FILES | {"gates.png"}
+    assert {p.name for p in run_dir.iterdir()} == RUN_FILES | {"gates.png", "export"}
     # same seed, same initial weights, same equations: the same loss, epoch by epoch, until
     # float rounding (a few 1e-7) grows in the later epochs (bench/seed_spread.py shows where,
     # and that the test MAE then stays within the seed-to-seed spread)

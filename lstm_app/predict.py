@@ -1,0 +1,207 @@
+"""Forecast with an exported model: read a CSV, cut its last window (or every window), run the
+model in its own runtime, and stamp each forecast with its time.
+
+    forecaster = load_forecaster("runs/article-.../export")        # any of the four formats
+    table = forecast_csv(forecaster, "recent.csv", all_windows=False)
+
+The CSV needs the columns the model was trained on (`metadata.json`: inputs) and at least
+`inputs.rows` rows; it is read and cleaned as the training data was (`data.missing`).
+"""
+
+import json
+from dataclasses import dataclass, replace
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lstm_app.config import config_from_dict
+from lstm_app.data import infer_frequency, load_series, one_hot, time_text
+from lstm_app.errors import DataError, UserInputError
+from lstm_app.spec import ARTEFACTS, ServingSpec, missing_extras
+
+
+@dataclass(frozen=True)
+class Forecaster:
+    """An exported model and its card.
+
+    Attributes:
+        path: the artefact.
+        format: `keras`, `saved_model`, `onnx` or `tflite`.
+        metadata: the model card (`metadata.json`).
+    """
+
+    path: Path
+    format: str
+    metadata: dict
+
+    @property
+    def spec(self) -> ServingSpec:
+        return ServingSpec.from_dict(self.metadata["serving_spec"])
+
+    @cached_property
+    def _run(self):
+        try:
+            return _runner(self.format, self.path)
+        except Exception as err:  # a corrupt or foreign file: say which, in one line
+            text = str(err).strip()
+            detail = text.splitlines()[0] if text else type(err).__name__
+            raise UserInputError(
+                f"--model {self.path}: cannot be loaded as {self.format}: {detail}"
+            ) from None
+
+    def run(self, raw: np.ndarray) -> np.ndarray:
+        """Raw windows `(n, rows, inputs)` float32 -> forecasts `(n, horizon)`, in the
+        format's own runtime (loaded at the first call)."""
+        return self._run(raw)
+
+
+def _format_of(path: Path) -> str | None:
+    if path.is_dir() and (path / "saved_model.pb").is_file():
+        return "saved_model"
+    return {".keras": "keras", ".onnx": "onnx", ".tflite": "tflite"}.get(path.suffix)
+
+
+def _runner(fmt: str, path: Path):
+    """A function from raw windows `(n, rows, inputs)` to forecasts, in the format's runtime."""
+    if fmt == "saved_model":
+        import tensorflow as tf
+
+        served = tf.saved_model.load(str(path))
+        return lambda x: served.serve(tf.constant(x)).numpy()
+    if fmt == "keras":
+        import keras
+
+        import lstm_app.layers
+        import lstm_app.serving  # noqa: F401
+
+        model = keras.models.load_model(path)
+        return lambda x: np.asarray(model(x, training=False))
+    if fmt == "onnx":
+        import onnxruntime
+
+        session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        name = session.get_inputs()[0].name
+        return lambda x: session.run(None, {name: x})[0]
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(path))
+
+    def run_tflite(x):
+        (details,) = interpreter.get_input_details()
+        if tuple(details["shape"]) != x.shape:
+            interpreter.resize_tensor_input(details["index"], x.shape)
+            interpreter.allocate_tensors()
+        elif not hasattr(run_tflite, "allocated"):
+            interpreter.allocate_tensors()
+        run_tflite.allocated = True
+        interpreter.set_tensor(details["index"], x)
+        interpreter.invoke()
+        return interpreter.get_tensor(interpreter.get_output_details()[0]["index"]).copy()
+
+    return run_tflite
+
+
+def load_forecaster(path) -> Forecaster:
+    """An exported model from an export directory (its SavedModel, else the first format it
+    holds) or from one artefact; its `metadata.json` is beside it. UserInputError if not."""
+    path = Path(path)
+    if not path.exists():
+        raise UserInputError(f"--model {path}: not found")
+    folder = path if path.is_dir() and _format_of(path) is None else path.parent
+    card = folder / "metadata.json"
+    if not card.is_file():
+        raise UserInputError(
+            f"--model {path}: no metadata.json beside it; expected an export directory "
+            "(lstm-export RUN_DIR) or a file in one"
+        )
+    try:
+        metadata = json.loads(card.read_text(encoding="utf-8"))
+    except ValueError:
+        raise UserInputError(f"{card}: not valid JSON") from None
+    fmt = _format_of(path)
+    if fmt is None:
+        if not path.is_dir():
+            raise UserInputError(
+                f"--model {path}: not a model; expected an export directory, a .keras, "
+                ".onnx or .tflite file, or a SavedModel directory"
+            )
+        for preferred in ("saved_model", "keras", "onnx", "tflite"):
+            if (path / ARTEFACTS[preferred]).exists():
+                fmt = preferred
+                break
+        if fmt is None:
+            raise UserInputError(f"--model {path}: the directory holds no exported model")
+        path = path / ARTEFACTS[fmt]
+    problem = missing_extras([fmt])
+    if problem:
+        raise UserInputError(problem)
+    return Forecaster(path, fmt, metadata)
+
+
+def raw_inputs(forecaster: Forecaster, csv) -> tuple[np.ndarray, np.ndarray]:
+    """The model's raw input columns from a CSV, cleaned as in training.
+
+    Returns:
+        `(values (time, inputs) float32, times (time,))`.
+    """
+    config = config_from_dict(forecaster.metadata["config"])
+    data = replace(config.data, path=Path(csv))
+    series = load_series(data)
+    spec = forecaster.spec
+    columns = []
+    for name in spec.inputs:
+        column, _, label = name.partition("=")
+        if column in spec.categorical and label:
+            columns.append(one_hot(series.columns[column], [label])[:, 0])
+        else:
+            columns.append(series.columns[name])
+    return np.stack(columns, axis=1).astype(np.float32), series.times
+
+
+def forecast_csv(forecaster: Forecaster, csv, all_windows: bool = False) -> pd.DataFrame:
+    """Forecasts from the last `rows` rows of `csv` (or from every window of them).
+
+    Returns:
+        One row per origin and step: `origin` (the time of the last row used), `time` (the
+        forecast's time, continuing the time column's frequency), `step`, `forecast`.
+    """
+    values, times = raw_inputs(forecaster, csv)
+    spec = forecaster.spec
+    rows = spec.rows
+    if len(values) < rows:
+        lag = f" + {spec.lag} for the transforms" if spec.lag else ""
+        raise DataError(
+            f"{csv}: has {len(values)} usable rows; the model needs the last {rows} "
+            f"(input_width {spec.input_width}{lag})"
+        )
+    windows = np.lib.stride_tricks.sliding_window_view(values, rows, axis=0).transpose(0, 2, 1)
+    if not all_windows:
+        windows = windows[-1:]
+    origins = np.arange(len(values) - len(windows), len(values))
+    forecasts = np.asarray(forecaster.run(np.ascontiguousarray(windows)), dtype=np.float64)
+    frequency = infer_frequency(times) or forecaster.metadata["inputs"].get("frequency")
+    table = []
+    for i, origin in enumerate(origins):
+        stamps = _future(times[origin], frequency, spec.horizon)
+        for step in range(spec.horizon):
+            table.append(
+                {
+                    "origin": time_text(times[origin]),
+                    "time": stamps[step],
+                    "step": step + 1,
+                    "forecast": forecasts[i, step],
+                }
+            )
+    return pd.DataFrame(table)
+
+
+def _future(origin, frequency, horizon: int) -> list[str]:
+    """The times of the `horizon` steps after `origin`."""
+    if not np.issubdtype(np.asarray(origin).dtype, np.datetime64):
+        return [str(int(origin) + k) for k in range(1, horizon + 1)]
+    if frequency is None:
+        return [f"+{k}" for k in range(1, horizon + 1)]
+    stamps = pd.date_range(pd.Timestamp(origin), periods=horizon + 1, freq=frequency)[1:]
+    return [time_text(np.datetime64(stamp)) for stamp in stamps]

@@ -1,0 +1,147 @@
+"""The model as shipped: raw feature values in, forecasts in the target's original units out.
+
+    spec = ServingSpec.from_run(run_dir)              # what the run learnt about its data
+    serving = build_serving_model(model, spec)        # (batch, time, inputs) -> (batch, horizon)
+
+The serving model wraps the trained model between two layers: `ToModelInputs` applies the
+target's transforms, drops the rows they leave undefined and scales every column with the
+train split's statistics; `ToOriginalUnits` unscales the model's outputs and inverts the
+transforms from the raw window's own target values. Both are written with `keras.ops`, so the
+whole thing exports as one graph: a consumer feeds raw values and reads forecasts, with no
+scaler file to apply and no lstm_app to install (but for the `.keras` file, which needs the
+layers registered by importing `lstm_app.serving`).
+
+The transforms here are those of `lstm_app.transforms` (log, diff, seasonal_diff), written
+again for windows in graph operations; `tests/test_export.py` checks that both give the same
+forecasts.
+
+The raw window holds `spec.rows = input_width + lag` rows (more are accepted), in the order of
+`spec.inputs`: the model's input columns (labels one-hot, as `name=label`), then the target if
+it is not one of them.
+"""
+
+import keras
+import numpy as np
+from keras import ops
+
+from lstm_app.spec import ServingSpec
+
+
+def _stages(target, transforms, season_length):
+    """`[y, T1(y), T2(T1(y)), ...]` of target windows `(batch, time)`; each stage is shorter by
+    its lag and all end at the window's last row."""
+    stages = [target]
+    for name in transforms:
+        y = stages[-1]
+        if name == "log":
+            y = ops.log(y)
+        elif name == "diff":
+            y = y[:, 1:] - y[:, :-1]
+        else:
+            y = y[:, season_length:] - y[:, :-season_length]
+        stages.append(y)
+    return stages
+
+
+@keras.saving.register_keras_serializable(package="lstm_app")
+class ToModelInputs(keras.layers.Layer):
+    """Raw windows `(batch, time, inputs)` -> the model's inputs `(batch, time - lag, features)`:
+    the target column transformed, every column scaled by the train split's statistics."""
+
+    def __init__(self, spec: dict, **kwargs):
+        super().__init__(**kwargs)
+        self.spec = spec
+        s = ServingSpec.from_dict(spec)
+        self._s = s
+        # numpy constants, so every exported graph embeds them (captured tensors would
+        # become extra inputs of the ONNX graph)
+        self._offset = np.asarray(s.feature_offset, dtype="float32")
+        self._scale = np.asarray(s.feature_scale, dtype="float32")
+
+    def call(self, raw):
+        s = self._s
+        features = raw[:, s.lag :, : s.n_features]  # (batch, time - lag, features)
+        if s.target_is_feature:
+            target = _stages(raw[:, :, s.target_index], s.transforms, s.season_length)[-1]
+            i = s.target_index
+            pieces = [features[:, :, :i], target[:, :, None], features[:, :, i + 1 :]]
+            # no empty pieces: TFLite's concatenation mishandles zero-width inputs
+            widths = [i, 1, s.n_features - i - 1]
+            features = ops.concatenate([p for p, w in zip(pieces, widths, strict=True) if w], -1)
+        return (features - self._offset) / self._scale
+
+    def compute_output_shape(self, input_shape):
+        batch, time, _ = input_shape
+        return (batch, None if time is None else time - self._s.lag, self._s.n_features)
+
+    def get_config(self):
+        return {**super().get_config(), "spec": self.spec}
+
+
+@keras.saving.register_keras_serializable(package="lstm_app")
+class ToOriginalUnits(keras.layers.Layer):
+    """`[model outputs (batch, horizon), raw windows (batch, time, inputs)]` -> forecasts
+    `(batch, horizon)` in the target's units: unscaled, and the transforms inverted from the
+    window's own target values."""
+
+    def __init__(self, spec: dict, **kwargs):
+        super().__init__(**kwargs)
+        self.spec = spec
+        self._s = ServingSpec.from_dict(spec)
+
+    def call(self, inputs):
+        scaled, raw = inputs
+        s = self._s
+        forecast = scaled * s.target_scale + s.target_offset
+        stages = _stages(raw[:, :, s.target_index], s.transforms, s.season_length)
+        m = s.season_length
+        for name, history in zip(reversed(s.transforms), reversed(stages[:-1]), strict=True):
+            if name == "log":
+                forecast = ops.exp(forecast)
+            elif name == "diff":  # y_{t+k} = y_t + d_{t+1} + ... + d_{t+k}
+                forecast = history[:, -1:] + ops.cumsum(forecast, axis=1)
+            else:  # y_{t+k} = d_{t+k} + y_{t+k-m}, observed when k <= m, else forecast
+                steps = []
+                for k in range(s.horizon):
+                    previous = history[:, k - m] if k < m else steps[k - m]
+                    steps.append(forecast[:, k] + previous)
+                forecast = ops.stack(steps, axis=1)
+        return forecast
+
+    def compute_output_shape(self, input_shapes):
+        return input_shapes[0]
+
+    def get_config(self):
+        return {**super().get_config(), "spec": self.spec}
+
+
+def build_serving_model(
+    model: keras.Model, spec: ServingSpec, time_steps: int | None = None
+) -> keras.Model:
+    """`model` between `ToModelInputs` and `ToOriginalUnits`: raw windows
+    `(batch, time_steps, len(spec.inputs))` in, forecasts `(batch, horizon)` out.
+
+    Args:
+        time_steps: a fixed number of raw rows (for formats that need one), or None.
+    """
+    raw = keras.Input((time_steps, len(spec.inputs)), name="raw_window")
+    scaled = ToModelInputs(spec.to_dict(), name="to_model_inputs")(raw)
+    forecast = ToOriginalUnits(spec.to_dict(), name="to_original_units")([model(scaled), raw])
+    return keras.Model(raw, forecast, name="forecaster")
+
+
+def unrolled_copy(model: keras.Model, time_steps: int) -> keras.Model:
+    """A copy of `model` for inputs of `time_steps` steps, with the same weights and every
+    recurrent layer unrolled: no loop over time, so formats such as TFLite take any batch
+    size."""
+
+    def clone(layer):
+        config = layer.get_config()
+        if "unroll" in config:
+            config["unroll"] = True
+        return layer.__class__.from_config(config)
+
+    inputs = keras.Input((time_steps, model.input_shape[-1]))
+    copy = keras.models.clone_model(model, input_tensors=inputs, clone_function=clone)
+    copy.set_weights(model.get_weights())
+    return copy
