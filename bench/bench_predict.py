@@ -24,10 +24,10 @@ import numpy as np
 import tensorflow as tf
 
 from lstm_app.config import load_config
-from lstm_app.export import export_run
+from lstm_app.exporter import export_run
 from lstm_app.predict import load_forecaster
 from lstm_app.rundir import write_json
-from lstm_app.train import train
+from lstm_app.trainer import train
 
 CONFIG = Path(__file__).resolve().parent.parent / "configs" / "article.yaml"
 

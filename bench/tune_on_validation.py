@@ -18,7 +18,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from lstm_app.config import load_config
-from lstm_app.train import train
+from lstm_app.trainer import train
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 

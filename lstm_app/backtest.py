@@ -14,7 +14,7 @@ the folds of each metric, for the model and for each baseline.
 
 import numpy as np
 
-from lstm_app import evaluate
+from lstm_app import evaluation
 from lstm_app.config import Config, SplitConfig
 from lstm_app.data import PreparedData, count_windows, prepare_data, split_bounds
 from lstm_app.errors import DataError
@@ -85,13 +85,13 @@ def run_backtest(cfg: Config, data: PreparedData, last_report: dict, forecast_fo
             fold, report = data, last_report
         else:
             fold = prepare_data(cfg.data, cfg.seed, bounds=bounds)
-            report = evaluate.metrics_report(fold, {"test": forecast_fold(fold)})
+            report = evaluation.metrics_report(fold, {"test": forecast_fold(fold)})
         train, test = fold.splits["train"], fold.splits["test"]
         results.append(
             {"fold": number, "train": _period(train), "test": _period(test), **_scores(report)}
         )
     summary = {}
-    for name in ("model", *evaluate.BASELINES):
+    for name in ("model", *evaluation.BASELINES):
         summary[name] = {}
         for metric in SUMMARY_METRICS:
             values = [r[name][metric] for r in results if r[name][metric] is not None]

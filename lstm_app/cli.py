@@ -170,7 +170,7 @@ def main(argv=None) -> int:
         print(f"lstm-train: error: {err}", file=sys.stderr)
         return 2
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ log noise
-    from lstm_app.train import train  # imports TensorFlow: only once the inputs are known good
+    from lstm_app.trainer import train  # imports TensorFlow: once the inputs are known good
 
     try:
         result = train(cfg, run_dir, data, verbose=0 if args.quiet else "auto")
@@ -265,7 +265,7 @@ def export_main(argv=None) -> int:
         print(f"lstm-export: error: {err}", file=sys.stderr)
         return 2
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    from lstm_app.export import export_run
+    from lstm_app.exporter import export_run
 
     out = export_run(run_dir, formats, args.out)
     print(f"Exported {', '.join(formats)} to {out}/ (metadata.json describes the inputs)")

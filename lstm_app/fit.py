@@ -1,6 +1,6 @@
 """Fit: build, compile and fit the model of a config on prepared data, and forecast with it.
 
-These are the steps every training shares (a run, a backtest fold); `train.py` adds the run
+These are the steps every training shares (a run, a backtest fold); `trainer.py` adds the run
 directory around them.
 """
 

@@ -94,7 +94,8 @@ def trace_gates(model: keras.Model, windows: np.ndarray) -> list[GateTrace]:
     traces = []
     for layer in gate_layers(model):
         feed = keras.Model(model.inputs, layer.input)
-        traces.append(trace_layer(layer, feed.predict(windows, verbose=0)))
+        sequences = keras.ops.convert_to_numpy(feed([np.asarray(windows)], training=False))
+        traces.append(trace_layer(layer, sequences))
     return traces
 
 

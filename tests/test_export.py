@@ -13,11 +13,11 @@ import pytest
 from conftest import LSTM_TRAIN, tiny_config_dict, write_yaml
 
 from lstm_app.config import config_from_dict
-from lstm_app.export import export_run
+from lstm_app.exporter import export_run
 from lstm_app.predict import forecast_csv, load_forecaster, raw_inputs
 from lstm_app.serving import build_serving_model
 from lstm_app.spec import FORMATS, ServingSpec, missing_extras
-from lstm_app.train import train
+from lstm_app.trainer import train
 
 LSTM_EXPORT = LSTM_TRAIN.with_name("lstm-export")
 LSTM_PREDICT = LSTM_TRAIN.with_name("lstm-predict")

@@ -21,6 +21,7 @@ the target's original units out; scaling and target transforms are inside it.
 onnx and tflite need the optional dependencies of `pip install 'lstm-app[export]'`.
 """
 
+import contextlib
 import hashlib
 import json
 import shutil
@@ -35,6 +36,18 @@ import lstm_app.layers  # noqa: F401  (registers GateLSTM for loading model.kera
 from lstm_app.rundir import require_finished, write_atomic, write_json
 from lstm_app.serving import build_serving_model, unrolled_copy
 from lstm_app.spec import ARTEFACTS, FORMATS, ServingSpec, check_export
+
+
+@contextlib.contextmanager
+def _quiet_tensorflow():
+    """Silences TensorFlow's INFO lines ("Assets written to ...") while a SavedModel is saved."""
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel("ERROR")
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _input_spec(spec: ServingSpec, rows=None) -> tf.TensorSpec:
@@ -53,7 +66,8 @@ def export_saved_model(serving: keras.Model, spec: ServingSpec, path: Path) -> N
     tmp = path.with_name(f".tmp-{path.name}")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
-        archive.write_out(str(tmp), verbose=False)
+        with _quiet_tensorflow():
+            archive.write_out(str(tmp), verbose=False)
         tmp.rename(path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -76,7 +90,8 @@ def export_tflite(model: keras.Model, spec: ServingSpec, path: Path) -> None:
     unrolled = unrolled_copy(model, time_steps=spec.input_width)
     fixed = build_serving_model(unrolled, spec, time_steps=spec.rows)
     with tempfile.TemporaryDirectory() as tmp:
-        fixed.export(tmp, verbose=False)
+        with _quiet_tensorflow():
+            fixed.export(tmp, verbose=False)
         flat = tf.lite.TFLiteConverter.from_saved_model(tmp).convert()
     write_atomic(path, lambda tmp_path: tmp_path.write_bytes(flat))
 

@@ -6,7 +6,7 @@ from conftest import tiny_config_dict
 
 from lstm_app.config import config_from_dict
 from lstm_app.data import prepare_data
-from lstm_app.evaluate import (
+from lstm_app.evaluation import (
     baseline_forecasts,
     forecast_metrics,
     mae,

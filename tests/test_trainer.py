@@ -15,7 +15,7 @@ from lstm_app.data import load_series
 from lstm_app.errors import RunFailedError
 from lstm_app.fit import make_callbacks
 from lstm_app.layers import VARIANTS
-from lstm_app.train import train
+from lstm_app.trainer import train
 
 
 def _train(tmp_path, name="run", **sections):

@@ -29,13 +29,20 @@ import pandas as pd
 import yaml
 
 import lstm_app
-from lstm_app import evaluate
+from lstm_app import evaluation
 from lstm_app.backtest import run_backtest
 from lstm_app.config import Config, config_to_dict
 from lstm_app.data import SPLITS, PreparedData, prepare_data
 from lstm_app.fit import check_converged, fit_model, forecast, make_callbacks
 from lstm_app.gates import plot_gates, trace_gates
-from lstm_app.rundir import write_atomic, write_json, write_status, write_text
+from lstm_app.rundir import (
+    claim_run_dir,
+    create_run_dir,
+    write_atomic,
+    write_json,
+    write_status,
+    write_text,
+)
 
 
 @dataclass
@@ -81,19 +88,24 @@ def _history_table(history: dict[str, list[float]]) -> str:
 
 
 def train(
-    cfg: Config, run_dir: Path, data: PreparedData | None = None, verbose="auto"
+    cfg: Config, run_dir: Path | None = None, data: PreparedData | None = None, verbose="auto"
 ) -> TrainResult:
     """Trains the model of `cfg` on its data, evaluates it and writes `run_dir`.
 
     Args:
         cfg: a checked config (see `load_config`).
-        run_dir: an existing, empty directory (see `rundir.create_run_dir`).
+        run_dir: a new or empty directory (a non-empty one is refused); default: a new
+            `runs/<name>-<timestamp>/` under the current directory.
         data: the prepared data, if already loaded; else `prepare_data(cfg.data, cfg.seed)`.
         verbose: Keras's fit verbosity: `"auto"`, 0 (silent), 1 (progress bar), 2 (a line).
 
     Returns:
         A TrainResult. Raises RunFailedError if the loss diverges (NaN or infinite).
     """
+    if run_dir is None:
+        run_dir = create_run_dir(Path("runs"), cfg.name)
+    else:
+        run_dir = claim_run_dir(Path(run_dir))
     started = time.time()
     info = {
         "status": "running",
@@ -141,7 +153,7 @@ def _fit_and_evaluate(cfg: Config, run_dir: Path, data: PreparedData | None, ver
     forecasts = {
         name: forecast(model, data, data.splits[name], training.batch_size) for name in SPLITS
     }
-    metrics = evaluate.metrics_report(data, forecasts)
+    metrics = evaluation.metrics_report(data, forecasts)
     if cfg.evaluation.backtest.folds > 1:
         metrics["backtest"] = run_backtest(cfg, data, metrics, partial(_forecast_fold, cfg))
     test = data.splits["test"]
@@ -155,20 +167,20 @@ def _fit_and_evaluate(cfg: Config, run_dir: Path, data: PreparedData | None, ver
     )
     write_text(
         run_dir / "forecasts.csv",
-        evaluate.forecast_table(data, test, forecasts["test"]).to_csv(index=False),
+        evaluation.forecast_table(data, test, forecasts["test"]).to_csv(index=False),
     )
-    write_atomic(run_dir / "loss.png", lambda p: evaluate.plot_loss(history, p))
+    write_atomic(run_dir / "loss.png", lambda p: evaluation.plot_loss(history, p))
     write_atomic(
-        run_dir / "forecast.png", lambda p: evaluate.plot_forecast(data, forecasts["test"], p)
+        run_dir / "forecast.png", lambda p: evaluation.plot_forecast(data, forecasts["test"], p)
     )
     traces = trace_gates(model, test.windows()[0])
     if traces:
         title = "Gates on the last test window; heatmaps: units (rows) by time steps (columns)"
         write_atomic(run_dir / "gates.png", lambda p: plot_gates(traces, p, title=title))
     write_atomic(run_dir / "model.keras", model.save)
-    write_json(run_dir / "metrics.json", evaluate.finite_or_none(metrics))
+    write_json(run_dir / "metrics.json", evaluation.finite_or_none(metrics))
     if cfg.export.formats:
-        from lstm_app.export import export_model  # TensorFlow's export machinery: when asked
+        from lstm_app.exporter import export_model  # TensorFlow's export machinery: when asked
 
         export_model(model, run_dir, cfg.export.formats)
     return TrainResult(run_dir, model, history, metrics, forecasts, data)

@@ -1,0 +1,68 @@
+"""The Python API: the same steps `lstm-train` takes, for notebooks and scripts.
+
+    import lstm_app
+    cfg = lstm_app.load_config("configs/article.yaml", ["training.epochs=20"])
+    data = lstm_app.build_datasets(cfg)          # cleaned, transformed, split, scaled
+    result = lstm_app.train(cfg, data=data)      # fits, evaluates, writes runs/<name>-<time>/
+    result.metrics["test"]["mae"], result.metrics["baselines"]["persistence"]["mae"]
+    lstm_app.export(result.run_dir, ["saved_model"])
+
+Every name here is also importable from `lstm_app` itself; importing `lstm_app` stays light
+(no TensorFlow) until one of them is used.
+"""
+
+from pathlib import Path
+
+import keras
+
+from lstm_app.config import Config, load_config
+from lstm_app.data import PreparedData, prepare_data
+from lstm_app.evaluation import metrics_report
+from lstm_app.exporter import export_run
+from lstm_app.fit import fit_model, forecast
+from lstm_app.gates import plot_gates, trace_gates
+from lstm_app.models import build_model as _build_layers
+from lstm_app.models import compile_model
+from lstm_app.predict import forecast_csv, load_forecaster
+from lstm_app.trainer import TrainResult, train
+
+__all__ = [
+    "TrainResult",
+    "build_datasets",
+    "build_model",
+    "evaluate",
+    "export",
+    "fit_model",
+    "forecast_csv",
+    "load_config",
+    "load_forecaster",
+    "plot_gates",
+    "trace_gates",
+    "train",
+]
+
+
+def build_datasets(cfg: Config) -> PreparedData:
+    """The data of `cfg`, loaded, cleaned, transformed, split by time and scaled (train split
+    statistics only); `.splits["train"].windows()` gives `(n, input_width, features)` inputs
+    and `(n, horizon)` targets."""
+    return prepare_data(cfg.data, cfg.seed)
+
+
+def build_model(cfg: Config, data: PreparedData) -> keras.Model:
+    """The compiled model of `cfg` for `data`: `(batch, time, features) -> (batch, horizon)`."""
+    return compile_model(_build_layers(cfg.model, data.n_features), cfg.training)
+
+
+def evaluate(model: keras.Model, data: PreparedData, batch_size: int = 256) -> dict:
+    """The metrics of `model` on every split and of the baselines on the test split, in the
+    target's original units, as in `metrics.json`."""
+    forecasts = {
+        name: forecast(model, data, split, batch_size) for name, split in data.splits.items()
+    }
+    return metrics_report(data, forecasts)
+
+
+def export(run_dir, formats=("keras", "saved_model"), out=None) -> Path:
+    """Exports a finished run (see `lstm_app.exporter`); returns the export directory."""
+    return export_run(run_dir, list(formats), out)
