@@ -8,15 +8,17 @@ arguments), reported on one line before anything is trained; 130 interrupted.
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 
 from lstm_app import __version__
 from lstm_app.backtest import check_folds
-from lstm_app.config import load_config
+from lstm_app.config import config_to_dict, load_config
 from lstm_app.data import prepare_data, time_text
 from lstm_app.errors import RunFailedError, UserInputError
 from lstm_app.rundir import (
+    check_resumable,
     claim_run_dir,
     create_run_dir,
     require_finished,
@@ -30,7 +32,8 @@ RUNS_ROOT = Path("runs")
 EXAMPLES = """examples:
   lstm-train --config configs/article.yaml
   lstm-train --config my.yaml --set training.epochs=20 --set data.window.input_width=24
-  lstm-train --config my.yaml --run-dir runs/first-try"""
+  lstm-train --config my.yaml --run-dir runs/first-try
+  lstm-train --config my.yaml --run-dir runs/first-try --resume   # after a crash or Ctrl-C"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -71,9 +74,34 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the run here (a new or empty directory); default: "
         f"{RUNS_ROOT}/<name>-<timestamp>/",
     )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the unfinished run in --run-dir from its last completed epoch (same "
+        "config); it ends as the uninterrupted run would have",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="check the config and the data (windows per split), then stop: nothing is "
+        "trained or written",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
+
+
+def check_summary(config_path: Path, data) -> str:
+    """What `--check` prints: the data and its windows per split."""
+    first = data.splits["train"]
+    windows = ", ".join(
+        f"{name} {data.splits[name].n_windows}" for name in ("train", "val", "test")
+    )
+    return (
+        f"{config_path}: OK; {len(data.series.target)} rows of {data.series.source}, "
+        f"{data.n_features} input feature(s), windows of {first.input_width} -> {first.horizon} "
+        f"steps: {windows}; nothing written"
+    )
 
 
 def _number(value) -> str:
@@ -91,6 +119,8 @@ def _compare(model_mae: float, other_mae: float, name: str) -> str:
     if other_mae == 0:
         return f"{name}'s is 0"
     ratio = model_mae / other_mae
+    if ratio >= 10:
+        return f"{ratio:.3g} times {name}'s"
     return f"{abs(1 - ratio):.0%} {'lower' if ratio < 1 else 'higher'} than {name}'s"
 
 
@@ -152,6 +182,10 @@ def summary(result) -> str:
     return "\n".join(lines)
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv=None) -> int:
     """Runs `lstm-train`; returns the exit status."""
     args = build_parser().parse_args(argv)
@@ -162,7 +196,14 @@ def main(argv=None) -> int:
         problem = missing_extras(cfg.export.formats)
         if problem:
             raise UserInputError(f"{args.config}: export.formats: {problem}")
-        if args.run_dir is not None:
+        if args.check:
+            print(check_summary(args.config, data))
+            return 0
+        if args.resume:
+            if args.run_dir is None:
+                raise UserInputError("--resume needs --run-dir: the run directory to continue")
+            run_dir = check_resumable(args.run_dir, config_to_dict(cfg))
+        elif args.run_dir is not None:
             run_dir = claim_run_dir(args.run_dir)
         else:
             run_dir = create_run_dir(RUNS_ROOT, cfg.name)
@@ -172,14 +213,24 @@ def main(argv=None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ log noise
     from lstm_app.trainer import train  # imports TensorFlow: once the inputs are known good
 
+    polite_kill = signal.signal(signal.SIGTERM, _interrupt)  # a polite kill stops like Ctrl-C
     try:
-        result = train(cfg, run_dir, data, verbose=0 if args.quiet else "auto")
+        result = train(cfg, run_dir, data, 0 if args.quiet else "auto", resume=args.resume)
     except RunFailedError as err:
         print(f"lstm-train: {err} (run directory: {run_dir})", file=sys.stderr)
         return 1
+    except UserInputError as err:  # found once TensorFlow is up: a resume state that does not fit
+        print(f"lstm-train: error: {err}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
-        print(f"lstm-train: interrupted; {run_dir}/run.json says so", file=sys.stderr)
+        again = f"lstm-train --config {args.config} --run-dir {run_dir} --resume"
+        overrides = "".join(f" --set {o}" for o in args.overrides)
+        saved = (run_dir / ".resume" / "state.json").is_file()
+        how = f"resume with: {again}{overrides}" if saved else "no epoch had completed"
+        print(f"lstm-train: interrupted; {how}", file=sys.stderr)
         return 130
+    finally:
+        signal.signal(signal.SIGTERM, polite_kill)
     print(summary(result))
     return 0
 

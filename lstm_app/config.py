@@ -47,6 +47,9 @@ Activation = Literal[
 Monitor = Literal["val_loss", "loss"]
 
 
+MAX_UNITS = 65536  # per layer: more is a typo, not a model (it would not fit in memory)
+
+
 def bounded(default=dataclasses.MISSING, **bounds):
     """A dataclass field whose number must satisfy `bounds` (`ge`, `gt`, `le`, `lt`)."""
     return field(default=default, metadata=bounds)
@@ -188,7 +191,7 @@ class RecurrentLayerConfig:
     """`lstm` or `gru`: keras.layers.LSTM / GRU with these arguments."""
 
     type: str
-    units: int = bounded(ge=1)
+    units: int = bounded(ge=1, le=MAX_UNITS)
     return_sequences: bool = False  # true to feed another recurrent layer
     activation: Activation = "tanh"
     recurrent_activation: Activation = "sigmoid"
@@ -221,7 +224,7 @@ class SimpleRNNLayerConfig:
     """`simple_rnn`: keras.layers.SimpleRNN with these arguments."""
 
     type: str
-    units: int = bounded(ge=1)
+    units: int = bounded(ge=1, le=MAX_UNITS)
     return_sequences: bool = False
     activation: Activation = "tanh"
     dropout: float = bounded(0.0, ge=0, lt=1)
@@ -233,7 +236,7 @@ class DenseLayerConfig:
     """`dense`: keras.layers.Dense, applied to the last axis."""
 
     type: str
-    units: int = bounded(ge=1)
+    units: int = bounded(ge=1, le=MAX_UNITS)
     activation: Activation = "linear"
 
 
@@ -419,7 +422,7 @@ class Config:
 
     model: ModelConfig
     name: str = "run"  # names the run directory: runs/<name>-<timestamp>
-    seed: int = bounded(0, ge=0)  # seeds weights, shuffling and generated data
+    seed: int = bounded(0, ge=0, le=2**32 - 1)  # seeds weights, shuffling and generated data
     data: DataConfig = field(default_factory=DataConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
@@ -498,6 +501,8 @@ def _build(cls, raw, key: tuple):
             values[f.name] = _coerce(raw[f.name], hints[f.name], (*key, f.name), f.metadata)
         elif _is_required(f):
             raise ConfigError((*key, f.name), "missing required key")
+        elif dataclasses.is_dataclass(f.default_factory):  # an absent section: its defaults,
+            values[f.name] = _build(f.default_factory, {}, (*key, f.name))  # checked as given
     obj = cls(**values)
     if hasattr(obj, "_finish"):
         try:
@@ -512,7 +517,7 @@ def _build_layer(raw, key: tuple):
     if not isinstance(raw, dict):
         raise ConfigError(key, f"expected a mapping with a 'type' key, got {_describe(raw)}")
     kind = raw.get("type")
-    if kind not in LAYER_CONFIGS:
+    if not isinstance(kind, str) or kind not in LAYER_CONFIGS:
         choices = ", ".join(LAYER_CONFIGS)
         if kind is None:
             raise ConfigError((*key, "type"), f"missing required key; expected one of: {choices}")
@@ -563,7 +568,9 @@ def _check_scalar(value, tp, key: tuple, bounds):
         float: isinstance(value, (int, float)) and not isinstance(value, bool),
         str: isinstance(value, str),
     }[tp]
-    bound_text = " and ".join(f"{_BOUND_TEXT[op]} {b:g}" for op, b in bounds.items())
+    bound_text = " and ".join(
+        f"{_BOUND_TEXT[op]} {b if isinstance(b, int) else f'{b:g}'}" for op, b in bounds.items()
+    )
     expected = _TYPE_NAMES[tp] + (f" {bound_text}" if bound_text else "")
     if not ok or (tp is float and not math.isfinite(value)):
         raise ConfigError(key, f"expected {expected}, got {_describe(value)}")

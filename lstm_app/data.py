@@ -83,6 +83,11 @@ class TimeSeries:
 # --------------------------------------------------------------------------------------------
 # loading
 
+MAX_MAGNITUDE = 1e30  # the largest value accepted: float32 reaches 3.4e38, with room to scale
+MIN_SPREAD = (
+    1e-30  # the least a varying column may vary by: float32's normal numbers end near 1e-38
+)
+
 
 def sine_series(sine: SineConfig, seed: int) -> TimeSeries:
     """A generated series `amplitude*sin(2*pi*t/period) + trend*t + noise*N(0, 1)`, t = 0..length-1.
@@ -335,9 +340,24 @@ def csv_series(data: DataConfig) -> TimeSeries:
 
 def load_series(data: DataConfig, seed: int = 0) -> TimeSeries:
     """The series that `data` describes: a CSV file, or a generated sine (seeded by `seed`)."""
-    if data.source == "sine":
-        return sine_series(data.sine, seed)
-    return csv_series(data)
+    series = sine_series(data.sine, seed) if data.source == "sine" else csv_series(data)
+    check_magnitude(series)
+    return series
+
+
+def check_magnitude(series: TimeSeries) -> None:
+    """DataError at the first numeric value beyond `MAX_MAGNITUDE`, which the float32 model
+    and its exported copies could not compute with (scaling would overflow to inf)."""
+    for name, values in series.columns.items():
+        if values.dtype.kind != "f":
+            continue  # labels
+        big = np.flatnonzero(np.abs(values) > MAX_MAGNITUDE)  # (NaN compares False)
+        if len(big):
+            raise DataError(
+                f"{series.where(big[0])}, column '{name}': {values[big[0]]:.4g} is too large; "
+                f"values must be within +-{MAX_MAGNITUDE:g} (the model computes in float32): "
+                "rescale the column (for example to thousands)"
+            )
 
 
 # --------------------------------------------------------------------------------------------
@@ -568,6 +588,20 @@ def encode_features(series: TimeSeries, model_target: np.ndarray, train_rows: sl
     return np.concatenate(blocks, axis=1), tuple(names), np.array(passthrough)
 
 
+def _check_spread(values: np.ndarray, names, source: str, role: str) -> None:
+    """DataError if a column of `values` `(time, columns)` varies, but by less than
+    `MIN_SPREAD`: scaling it would underflow, and float32 could not tell its values apart."""
+    spread = np.ptp(values, axis=0)
+    narrow = np.flatnonzero((spread > 0) & (spread < MIN_SPREAD))
+    if len(narrow):
+        i = narrow[0]
+        raise DataError(
+            f"{source}: column '{names[i]}' ({role}, train split) varies by only "
+            f"{spread[i]:.3g}; the model computes in float32: rescale the column (for example "
+            "multiply it by a power of ten)"
+        )
+
+
 def prepare_data(data: DataConfig, seed: int = 0, bounds=None) -> PreparedData:
     """Loads, cleans, encodes, transforms, splits and scales the series of `data`.
 
@@ -608,6 +642,10 @@ def prepare_data(data: DataConfig, seed: int = 0, bounds=None) -> PreparedData:
             )
     train_rows = slice(*bounds["train"])
     features, names, passthrough = encode_features(series, pipeline.transformed, train_rows)
+    _check_spread(features[train_rows], names, series.source, "input")
+    _check_spread(
+        pipeline.transformed[train_rows, None], [series.target_name], series.source, "target"
+    )
     feature_scaler = Scaler.fit(data.scaler, features[train_rows], passthrough)
     target_scaler = Scaler.fit(data.scaler, pipeline.transformed[train_rows, None])
     scaled_features = feature_scaler.transform(features).astype(np.float32)
@@ -631,7 +669,19 @@ def prepare_data(data: DataConfig, seed: int = 0, bounds=None) -> PreparedData:
     )
 
 
-def make_dataset(split: SplitData, batch_size: int, shuffle: bool = False, seed: int | None = None):
+def steps_per_epoch(split: SplitData, batch_size: int) -> int:
+    """Batches in one pass over the split's windows."""
+    return math.ceil(split.n_windows / batch_size)
+
+
+def make_dataset(
+    split: SplitData,
+    batch_size: int,
+    shuffle: bool = False,
+    seed: int = 0,
+    epochs: int | None = None,
+    first_epoch: int = 0,
+):
     """A `tf.data.Dataset` of `(inputs, targets)` batches cut from one split.
 
     The split's series is held once; each batch gathers its windows by index, so memory stays
@@ -639,8 +689,14 @@ def make_dataset(split: SplitData, batch_size: int, shuffle: bool = False, seed:
 
     Args:
         split: the split to window.
-        batch_size: windows per batch (the last batch may be smaller).
-        shuffle: reshuffle the windows every epoch (seeded by `seed`).
+        batch_size: windows per batch (the last batch of a pass may be smaller).
+        shuffle: shuffle the windows of every epoch.
+        seed: with `shuffle`, epoch e's order is drawn from `(seed, e)` alone (a stateless
+            shuffle), so a run resumed at epoch k sees exactly the batches of one that never
+            stopped.
+        epochs: None for one pass in order (evaluation); else the passes of epochs
+            `first_epoch .. epochs - 1`, one after another: give `fit` the matching
+            `steps_per_epoch`.
 
     Returns:
         Batches of inputs `(batch, input_width, n_features)` float32 and targets
@@ -652,13 +708,22 @@ def make_dataset(split: SplitData, batch_size: int, shuffle: bool = False, seed:
     target = tf.constant(split.target)  # (time,)
     input_steps = tf.range(split.input_width, dtype=tf.int64)  # (input_width,)
     target_steps = tf.range(split.horizon, dtype=tf.int64) + split.input_width  # (horizon,)
+    n = split.n_windows
 
     def gather(starts):  # starts: (batch,) first row of each window
         inputs = tf.gather(features, starts[:, None] + input_steps)  # (batch, width, n_features)
         targets = tf.gather(target, starts[:, None] + target_steps)  # (batch, horizon)
         return inputs, targets
 
-    starts = tf.data.Dataset.range(split.n_windows)
-    if shuffle:
-        starts = starts.shuffle(split.n_windows, seed=seed, reshuffle_each_iteration=True)
-    return starts.batch(batch_size).map(gather).prefetch(tf.data.AUTOTUNE)
+    def one_epoch(epoch):  # the window starts of one epoch, in batches
+        starts = tf.range(n, dtype=tf.int64)
+        if shuffle:
+            key = tf.stack([tf.constant(seed, tf.int64), epoch])
+            starts = tf.random.experimental.stateless_shuffle(starts, seed=key)
+        return tf.data.Dataset.from_tensor_slices(starts).batch(batch_size)
+
+    if epochs is None:
+        batches = tf.data.Dataset.range(n).batch(batch_size)
+    else:
+        batches = tf.data.Dataset.range(first_epoch, epochs).flat_map(one_epoch)
+    return batches.map(gather).prefetch(tf.data.AUTOTUNE)

@@ -174,5 +174,5 @@ def export_run(run_dir, formats, out=None) -> Path:
     """Exports a finished run directory (see `export_model`)."""
     run_dir = require_finished(run_dir)
     check_export(formats, Path(out) if out is not None else run_dir / "export")
-    model = keras.models.load_model(run_dir / "model.keras")
+    model = keras.models.load_model(run_dir / "model.keras", safe_mode=True)  # no code runs
     return export_model(model, run_dir, formats, out)

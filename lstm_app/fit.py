@@ -11,9 +11,10 @@ from pathlib import Path
 import keras
 
 from lstm_app.config import CallbacksConfig, Config
-from lstm_app.data import PreparedData, SplitData, make_dataset
+from lstm_app.data import PreparedData, SplitData, make_dataset, steps_per_epoch
 from lstm_app.errors import RunFailedError
 from lstm_app.models import build_model, compile_model
+from lstm_app.rundir import write_atomic
 
 
 def _settings(callback_config) -> dict:
@@ -21,8 +22,28 @@ def _settings(callback_config) -> dict:
     return {k: v for k, v in dataclasses.asdict(callback_config).items() if k != "enabled"}
 
 
-def make_callbacks(callbacks: CallbacksConfig, run_dir: Path) -> list[keras.callbacks.Callback]:
-    """The Keras callbacks that `training.callbacks` turns on, writing into `run_dir`."""
+class BestCheckpoint(keras.callbacks.Callback):
+    """Keeps the best model so far, by `monitor` (a loss: lower is better), as a `.keras` file
+    written under a temporary name and renamed, so it is never seen half-written."""
+
+    def __init__(self, path: Path, monitor: str = "val_loss"):
+        super().__init__()
+        self.path = Path(path)
+        self.monitor = monitor
+        self.best = math.inf
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is not None and math.isfinite(value) and value < self.best:
+            self.best = float(value)
+            write_atomic(self.path, self.model.save)
+
+
+def make_callbacks(
+    callbacks: CallbacksConfig, run_dir: Path, append_log: bool = False
+) -> list[keras.callbacks.Callback]:
+    """The Keras callbacks that `training.callbacks` turns on, writing into `run_dir`
+    (`append_log`: a resumed run continues `history.csv`)."""
     made = []
     if callbacks.terminate_on_nan.enabled:
         made.append(keras.callbacks.TerminateOnNaN())
@@ -32,12 +53,9 @@ def make_callbacks(callbacks: CallbacksConfig, run_dir: Path) -> list[keras.call
         settings = _settings(callbacks.reduce_lr_on_plateau)
         made.append(keras.callbacks.ReduceLROnPlateau(**settings))
     if callbacks.checkpoint.enabled:
-        settings = _settings(callbacks.checkpoint)
-        made.append(
-            keras.callbacks.ModelCheckpoint(run_dir / "best.keras", save_best_only=True, **settings)
-        )
+        made.append(BestCheckpoint(run_dir / "best.keras", **_settings(callbacks.checkpoint)))
     if callbacks.csv_log.enabled:
-        made.append(keras.callbacks.CSVLogger(str(run_dir / "history.csv")))
+        made.append(keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=append_log))
     return made
 
 
@@ -47,31 +65,53 @@ def forecast(model: keras.Model, data: PreparedData, split: SplitData, batch_siz
     return data.to_original_units(split, scaled)
 
 
-def fit_model(cfg: Config, data: PreparedData, callbacks, verbose) -> tuple[keras.Model, dict]:
-    """Builds, compiles and fits the model of `cfg` on `data`'s train split (validating on its
-    val split), from seed `cfg.seed`.
+def fit_model(
+    cfg: Config, data: PreparedData, callbacks, verbose, model=None, initial_epoch: int = 0
+) -> tuple[keras.Model, dict]:
+    """Fits the model of `cfg` on `data`'s train split, validating on its val split.
+
+    Args:
+        model: a compiled model to go on training (a resumed run); default: a new one, built
+            from seed `cfg.seed`.
+        initial_epoch: the epochs already done; training runs the rest, with the batches an
+            uninterrupted run would have had.
 
     Returns:
-        The model and its history `{"loss": [...], "val_loss": [...], ...}`.
+        The model and the history of this fit `{"loss": [...], "val_loss": [...], ...}`.
     """
     keras.utils.set_random_seed(cfg.seed)
     training = cfg.training
-    model = compile_model(build_model(cfg.model, data.n_features), training)
+    if model is None:
+        model = compile_model(build_model(cfg.model, data.n_features), training)
+    train = data.splits["train"]
+    batches = make_dataset(
+        train,
+        training.batch_size,
+        training.shuffle,
+        cfg.seed,
+        epochs=training.epochs,
+        first_epoch=initial_epoch,
+    )
     fit = model.fit(
-        make_dataset(data.splits["train"], training.batch_size, training.shuffle, cfg.seed),
+        batches,
         validation_data=make_dataset(data.splits["val"], training.batch_size),
         epochs=training.epochs,
-        shuffle=False,  # the dataset reshuffles itself (training.shuffle); fit cannot
+        initial_epoch=initial_epoch,
+        steps_per_epoch=steps_per_epoch(train, training.batch_size),
+        shuffle=False,  # the dataset orders each epoch itself (training.shuffle)
         callbacks=callbacks,
         verbose=verbose,
     )
     return model, {key: [float(v) for v in values] for key, values in fit.history.items()}
 
 
-def check_converged(history: dict) -> None:
-    """Raises RunFailedError if the training loss became NaN or infinite."""
-    if not all(math.isfinite(v) for v in history["loss"]):
+def check_converged(history: dict, best: Path | None = None) -> None:
+    """Raises RunFailedError if the training loss became NaN or infinite, naming the first
+    epoch (counted from 1) where it did, and `best`, the checkpoint kept from before, if any."""
+    bad = [i for i, v in enumerate(history["loss"]) if not math.isfinite(v)]
+    if bad:
+        kept = f"; the best model before it is kept in {best}" if best and best.is_file() else ""
         raise RunFailedError(
-            f"training diverged: the loss became {history['loss'][-1]} at epoch "
-            f"{len(history['loss'])}; try a lower training.learning_rate"
+            f"training diverged: the loss became {history['loss'][bad[0]]} at epoch "
+            f"{bad[0] + 1}; try a lower training.learning_rate{kept}"
         )

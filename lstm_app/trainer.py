@@ -18,6 +18,7 @@
 
 import datetime as dt
 import platform
+import shutil
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -35,9 +36,13 @@ from lstm_app.config import Config, config_to_dict
 from lstm_app.data import SPLITS, PreparedData, prepare_data
 from lstm_app.fit import check_converged, fit_model, forecast, make_callbacks
 from lstm_app.gates import plot_gates, trace_gates
+from lstm_app.models import build_model, compile_model
+from lstm_app.resume import RESUME_DIR, ResumePoint, restore_state
 from lstm_app.rundir import (
+    check_resumable,
     claim_run_dir,
     create_run_dir,
+    read_status,
     write_atomic,
     write_json,
     write_status,
@@ -81,14 +86,18 @@ def versions() -> dict:
 
 
 def _history_table(history: dict[str, list[float]]) -> str:
-    """`history.csv` as CSVLogger writes it: `epoch` (from 0), then one column per log key."""
-    table = pd.DataFrame(history)
+    """`history.csv` as CSVLogger writes it: `epoch` (from 0), then the log keys, sorted."""
+    table = pd.DataFrame({key: history[key] for key in sorted(history)})
     table.insert(0, "epoch", range(len(table)))
-    return table.to_csv(index=False)
+    return table.to_csv(index=False, lineterminator="\r\n")  # as the csv module writes
 
 
 def train(
-    cfg: Config, run_dir: Path | None = None, data: PreparedData | None = None, verbose="auto"
+    cfg: Config,
+    run_dir: Path | None = None,
+    data: PreparedData | None = None,
+    verbose="auto",
+    resume: bool = False,
 ) -> TrainResult:
     """Trains the model of `cfg` on its data, evaluates it and writes `run_dir`.
 
@@ -98,31 +107,41 @@ def train(
             `runs/<name>-<timestamp>/` under the current directory.
         data: the prepared data, if already loaded; else `prepare_data(cfg.data, cfg.seed)`.
         verbose: Keras's fit verbosity: `"auto"`, 0 (silent), 1 (progress bar), 2 (a line).
+        resume: continue the unfinished run in `run_dir` from its last completed epoch
+            (see `lstm_app.resume`; `rundir.check_resumable` says whether it can).
 
     Returns:
         A TrainResult. Raises RunFailedError if the loss diverges (NaN or infinite).
     """
-    if run_dir is None:
-        run_dir = create_run_dir(Path("runs"), cfg.name)
+    now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    if resume:
+        run_dir = check_resumable(Path(run_dir), config_to_dict(cfg))
+        info = {**read_status(run_dir), "status": "running"}
+        info["resumed"] = [*info.get("resumed", []), now]
+        info.pop("error", None)
     else:
-        run_dir = claim_run_dir(Path(run_dir))
+        if run_dir is None:
+            run_dir = create_run_dir(Path("runs"), cfg.name)
+        else:
+            run_dir = claim_run_dir(Path(run_dir))
+        info = {
+            "status": "running",
+            "name": cfg.name,
+            "started": now,
+            "versions": versions(),
+            "platform": platform.platform(),
+        }
+        write_text(run_dir / "config.yaml", yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
     started = time.time()
-    info = {
-        "status": "running",
-        "name": cfg.name,
-        "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "versions": versions(),
-        "platform": platform.platform(),
-    }
-    write_text(run_dir / "config.yaml", yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
     write_status(run_dir, info)
     try:
-        result = _fit_and_evaluate(cfg, run_dir, data, verbose)
+        result = _fit_and_evaluate(cfg, run_dir, data, verbose, resume)
     except BaseException as err:
         stopped = "interrupted" if isinstance(err, KeyboardInterrupt) else "failed"
         write_status(run_dir, {**info, "status": stopped, "error": str(err) or type(err).__name__})
         raise
     finished = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    shutil.rmtree(run_dir / RESUME_DIR, ignore_errors=True)  # finished: nothing to resume
     write_status(
         run_dir,
         {
@@ -143,13 +162,22 @@ def _forecast_fold(cfg: Config, fold: PreparedData):
     return forecast(model, fold, fold.splits["test"], cfg.training.batch_size)
 
 
-def _fit_and_evaluate(cfg: Config, run_dir: Path, data: PreparedData | None, verbose):
+def _fit_and_evaluate(cfg: Config, run_dir: Path, data: PreparedData | None, verbose, resume):
     data = data or prepare_data(cfg.data, cfg.seed)
     training = cfg.training
-    model, history = fit_model(cfg, data, make_callbacks(training.callbacks, run_dir), verbose)
+    model, state = None, {"epochs": 0}
+    if resume:
+        model = compile_model(build_model(cfg.model, data.n_features), training)
+        state = restore_state(run_dir, model)
+        # the log may hold an epoch after the saved state: rewrite it to the state's epochs
+        write_text(run_dir / "history.csv", _history_table(state["history"]))
+    callbacks = make_callbacks(training.callbacks, run_dir, append_log=resume)
+    resume_point = ResumePoint(run_dir, list(callbacks), state)
+    model, _ = fit_model(cfg, data, [*callbacks, resume_point], verbose, model, state["epochs"])
+    history = resume_point.history  # every epoch, before and after a resume
     if not training.callbacks.csv_log.enabled:
         write_text(run_dir / "history.csv", _history_table(history))
-    check_converged(history)
+    check_converged(history, run_dir / "best.keras")
     forecasts = {
         name: forecast(model, data, data.splits[name], training.batch_size) for name in SPLITS
     }

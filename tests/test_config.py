@@ -96,7 +96,7 @@ def test_unknown_layer_key_is_refused():
         ("data", {"window": {"input_width": 0}}, "data.window.input_width: expected an integer"),
         ("data", {"window": 12}, "data.window: expected a mapping of keys, got 12"),
         ("data", {"features": "value"}, "data.features: expected a list, got 'value'"),
-        ("seed", -1, "seed: expected an integer >= 0, got -1"),
+        ("seed", -1, "seed: expected an integer >= 0 and <= 4294967295, got -1"),
         ("name", "../escape", "name: expected letters, digits"),
     ],
 )
@@ -202,6 +202,15 @@ def test_yaml_syntax_error_names_the_file_and_line(tmp_path):
     path.write_text("name: x\nmodel:\n  layers: [{type: lstm\n  units: 3\n")
     with pytest.raises(UserInputError, match=r"broken.yaml: line 4, column \d+: invalid YAML"):
         load_config(path)
+
+
+def test_yaml_tags_that_would_run_code_are_refused(tmp_path):
+    path = tmp_path / "evil.yaml"
+    marker = tmp_path / "ran"
+    path.write_text(f"name: !!python/object/apply:os.system ['touch {marker}']\n")
+    with pytest.raises(UserInputError, match=r"evil.yaml: line 1, column 7: invalid YAML"):
+        load_config(path)
+    assert not marker.exists()
 
 
 def test_duplicate_key_is_refused_with_its_line(tmp_path):

@@ -13,6 +13,7 @@ from lstm_app.data import (
     make_dataset,
     prepare_data,
     split_bounds,
+    steps_per_epoch,
     window_views,
 )
 from lstm_app.errors import DataError
@@ -108,19 +109,27 @@ def test_dataset_gives_the_same_windows_as_the_views():
     assert batches[0][0].shape == (16, 8, 1) and batches[0][0].dtype.name == "float32"
 
 
-def test_shuffled_dataset_reorders_whole_windows_reproducibly():
+def test_shuffled_dataset_orders_each_epoch_by_seed_and_epoch_alone():
     split = prepare_data(_ramp_config().data).splits["train"]
+    steps = steps_per_epoch(split, 16)
 
-    def epoch(ds):
-        return np.concatenate([x.numpy()[:, :, 0] for x, _ in ds])
+    def epochs(ds):  # the first window value of each window, one row per epoch
+        firsts = np.concatenate([x.numpy()[:, 0, 0] for x, _ in ds])
+        return firsts.reshape(-1, split.n_windows)
 
-    ds = make_dataset(split, batch_size=16, shuffle=True, seed=3)
-    first, second = epoch(ds), epoch(ds)
-    assert not np.array_equal(first, second)  # reshuffled every epoch
-    ordered = split.windows()[0][:, :, 0]
-    assert sorted(map(tuple, first)) == sorted(map(tuple, ordered))  # the same windows
-    again = make_dataset(split, batch_size=16, shuffle=True, seed=3)
-    np.testing.assert_array_equal(epoch(again), first)
+    three = epochs(make_dataset(split, batch_size=16, shuffle=True, seed=3, epochs=3))
+    assert three.shape == (3, split.n_windows) and steps == -(-split.n_windows // 16)
+    assert not np.array_equal(three[0], three[1])  # reshuffled every epoch
+    ordered = split.windows()[0][:, 0, 0]
+    for order in three:
+        np.testing.assert_array_equal(np.sort(order), np.sort(ordered))  # the same windows
+    # a run resumed at epoch 2 gets the batches of the run that never stopped
+    resumed = epochs(make_dataset(split, 16, shuffle=True, seed=3, epochs=3, first_epoch=2))
+    np.testing.assert_array_equal(resumed, three[2:])
+    other_seed = epochs(make_dataset(split, 16, shuffle=True, seed=4, epochs=1))
+    assert not np.array_equal(other_seed[0], three[0])
+    in_order = epochs(make_dataset(split, 16, shuffle=False, epochs=2))
+    np.testing.assert_array_equal(in_order, [ordered, ordered])
 
 
 def test_shipped_csv_reads_with_its_quirks():
@@ -208,6 +217,18 @@ def _rows(n: int, bad_row: int | None = None, bad: str = "") -> str:
             {},
             r"series.csv: the val split has 1 of the 6 rows, fewer than the 3 one "
             r"window needs \(data.window.input_width 2 \+ horizon 1\)",
+        ),
+        (
+            _rows(20, 4, "-2e30"),
+            {},
+            r"series.csv: line 6, column 'y': -2e\+30 is too large; values must be within "
+            r"\+-1e\+30 \(the model computes in float32\)",
+        ),
+        (
+            "t,y,x\n" + "".join(f"2020-01-{i + 1:02d},{1e-40 * (i % 3)},{i}\n" for i in range(20)),
+            {},
+            r"series.csv: column 'y' \(input, train split\) varies by only 2e-40; the model "
+            r"computes in float32: rescale the column",
         ),
         ("", {}, r"series.csv: the file is empty"),
         ("t,y,x\n", {}, r"series.csv: no data rows under the header"),
@@ -327,3 +348,9 @@ def test_dates_split_across_columns_are_assembled(tmp_path):
         r"is not a date \(data.time_columns\)",
     ):
         load_series(config_from_dict(tiny_config_dict(data=raw)).data)
+
+
+def test_generated_series_too_large_is_refused_at_its_step():
+    cfg = config_from_dict(tiny_config_dict(data={"sine": {"amplitude": 1e31, "noise": 0}}))
+    with pytest.raises(DataError, match=r"^sine: step \d+, column 'value': .* is too large"):
+        prepare_data(cfg.data)

@@ -3,6 +3,8 @@ runtime (checked in a process where lstm_app cannot be imported), and lstm-predi
 
 import hashlib
 import json
+import re
+import shutil
 import subprocess
 import sys
 
@@ -20,6 +22,8 @@ from lstm_app.spec import FORMATS, ServingSpec, missing_extras
 from lstm_app.trainer import train
 
 LSTM_EXPORT = LSTM_TRAIN.with_name("lstm-export")
+# what TensorFlow's C++ runtime prints on stderr while it loads, before any setting can stop it
+TF_NOISE = re.compile(r"[IWE]\d{4} |WARNING: All log messages before absl|To enable the following")
 LSTM_PREDICT = LSTM_TRAIN.with_name("lstm-predict")
 HORIZON, SEASON = 6, 4  # a horizon longer than a season: the inverse uses its own forecasts
 
@@ -219,6 +223,8 @@ def test_lstm_predict_cli_writes_and_refuses_to_overwrite(exported, tmp_path):
         ),
         ("no model", "--model {tmp}/nowhere: not found"),
         ("not a model", "--model {tmp}/notes.txt: no metadata.json beside it"),
+        ("corrupt model", "--model {tmp}/model.keras: cannot be loaded as keras"),
+        ("code in the model", "--model {tmp}/model.keras: cannot be loaded as keras: "),
     ],
 )
 def test_lstm_predict_bad_input_is_one_line(exported, tmp_path, case, message):
@@ -232,18 +238,30 @@ def test_lstm_predict_bad_input_is_one_line(exported, tmp_path, case, message):
         pd.read_csv(csv).tail(5).to_csv(data, index=False)
     elif case == "no model":
         model = tmp_path / "nowhere"
-    else:
+    elif case == "not a model":
         model = tmp_path / "notes.txt"
         model.write_text("hello")
+    else:  # a .keras file beside a real model card: garbage, or a layer that would run code
+        shutil.copy(out / "metadata.json", tmp_path / "metadata.json")
+        model = tmp_path / "model.keras"
+        if case == "corrupt model":
+            model.write_bytes(b"PK\x03\x04 not really a zip")
+        else:
+            inputs = keras.Input((11, 1))
+            evil = keras.layers.Lambda(lambda x: x * 2)(inputs)  # stands for any Python code
+            keras.Model(inputs, evil).save(model)
     done = subprocess.run(
         [str(LSTM_PREDICT), "--model", str(model), "--input", str(data)],
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
-    assert done.stderr.startswith("lstm-predict: error: ")
+    ours = [line for line in done.stderr.splitlines() if not TF_NOISE.match(line)]
+    assert done.returncode == 2 and len(ours) == 1, done.stderr
+    assert ours[0].startswith("lstm-predict: error: ")
     assert message.format(tmp=tmp_path) in done.stderr and "Traceback" not in done.stderr
+    if case == "code in the model":  # Keras's safe mode refuses to deserialize the lambda
+        assert "arbitrary code" in done.stderr
 
 
 def test_lstm_export_refuses_to_replace_and_unfinished_runs(exported, tmp_path):

@@ -99,8 +99,9 @@ def test_callbacks_are_made_with_their_configured_settings(tmp_path):
     }
     cfg = config_from_dict(tiny_config_dict(training={"callbacks": callbacks}))
     made = {type(c).__name__: c for c in make_callbacks(cfg.training.callbacks, tmp_path)}
-    assert set(made) == {"TerminateOnNaN", "ModelCheckpoint", "EarlyStopping", "ReduceLROnPlateau"}
-    assert made["ModelCheckpoint"].monitor == "loss" and made["ModelCheckpoint"].save_best_only
+    assert set(made) == {"TerminateOnNaN", "BestCheckpoint", "EarlyStopping", "ReduceLROnPlateau"}
+    assert made["BestCheckpoint"].monitor == "loss"
+    assert made["BestCheckpoint"].path == tmp_path / "best.keras"
     stop = made["EarlyStopping"]
     assert (stop.monitor, stop.patience, stop.restore_best_weights) == ("val_loss", 4, False)
     plateau = made["ReduceLROnPlateau"]
