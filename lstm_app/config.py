@@ -369,6 +369,8 @@ class TrainingConfig:
     epochs: int = bounded(200, ge=1)
     batch_size: int = bounded(64, ge=1)
     shuffle: bool = True  # reshuffle the training windows every epoch
+    jit_compile: bool = False  # compile the training step with XLA (Keras leaves it off on CPU)
+    steps_per_execution: int = bounded(1, ge=1)  # training steps per call into the graph
     callbacks: CallbacksConfig = field(default_factory=CallbacksConfig)
 
 

@@ -669,34 +669,22 @@ def prepare_data(data: DataConfig, seed: int = 0, bounds=None) -> PreparedData:
     )
 
 
-def steps_per_epoch(split: SplitData, batch_size: int) -> int:
-    """Batches in one pass over the split's windows."""
-    return math.ceil(split.n_windows / batch_size)
-
-
-def make_dataset(
-    split: SplitData,
-    batch_size: int,
-    shuffle: bool = False,
-    seed: int = 0,
-    epochs: int | None = None,
-    first_epoch: int = 0,
-):
-    """A `tf.data.Dataset` of `(inputs, targets)` batches cut from one split.
+def make_dataset(split: SplitData, batch_size: int, shuffle: bool = False, seed: int = 0, epoch=0):
+    """A `tf.data.Dataset` of `(inputs, targets)` batches cut from one split: one epoch.
 
     The split's series is held once; each batch gathers its windows by index, so memory stays
-    near the size of the series whatever the window length.
+    that of the series, not `input_width` times it.
 
     Args:
         split: the split to window.
-        batch_size: windows per batch (the last batch of a pass may be smaller).
-        shuffle: shuffle the windows of every epoch.
-        seed: with `shuffle`, epoch e's order is drawn from `(seed, e)` alone (a stateless
+        batch_size: windows per batch (the last batch may be smaller).
+        shuffle: shuffle the windows.
+        seed: with `shuffle`, the order of epoch e is drawn from `(seed, e)` alone (a stateless
             shuffle), so a run resumed at epoch k sees exactly the batches of one that never
             stopped.
-        epochs: None for one pass in order (evaluation); else the passes of epochs
-            `first_epoch .. epochs - 1`, one after another: give `fit` the matching
-            `steps_per_epoch`.
+        epoch: the epoch whose order to give: an int, or an int64 `tf.Variable` that is read
+            each time the dataset is iterated (`fit.EpochNumber` sets it as each epoch
+            begins, so `fit` gets epoch e's order at epoch e).
 
     Returns:
         Batches of inputs `(batch, input_width, n_features)` float32 and targets
@@ -715,15 +703,14 @@ def make_dataset(
         targets = tf.gather(target, starts[:, None] + target_steps)  # (batch, horizon)
         return inputs, targets
 
-    def one_epoch(epoch):  # the window starts of one epoch, in batches
+    def window_starts(_):  # the window starts of the epoch, in batches
         starts = tf.range(n, dtype=tf.int64)
         if shuffle:
-            key = tf.stack([tf.constant(seed, tf.int64), epoch])
+            number = tf.cast(tf.convert_to_tensor(epoch), tf.int64)  # read at each iteration
+            key = tf.stack([tf.constant(seed, tf.int64), number])
             starts = tf.random.experimental.stateless_shuffle(starts, seed=key)
         return tf.data.Dataset.from_tensor_slices(starts).batch(batch_size)
 
-    if epochs is None:
-        batches = tf.data.Dataset.range(n).batch(batch_size)
-    else:
-        batches = tf.data.Dataset.range(first_epoch, epochs).flat_map(one_epoch)
+    batches = tf.data.Dataset.from_tensors(0).flat_map(window_starts)
+    batches = batches.apply(tf.data.experimental.assert_cardinality(math.ceil(n / batch_size)))
     return batches.map(gather).prefetch(tf.data.AUTOTUNE)

@@ -9,9 +9,10 @@ import math
 from pathlib import Path
 
 import keras
+import tensorflow as tf
 
 from lstm_app.config import CallbacksConfig, Config
-from lstm_app.data import PreparedData, SplitData, make_dataset, steps_per_epoch
+from lstm_app.data import PreparedData, SplitData, make_dataset
 from lstm_app.errors import RunFailedError
 from lstm_app.models import build_model, compile_model
 from lstm_app.rundir import write_atomic
@@ -20,6 +21,19 @@ from lstm_app.rundir import write_atomic
 def _settings(callback_config) -> dict:
     """A callback's config as keyword arguments: its keys are the Keras callback's own."""
     return {k: v for k, v in dataclasses.asdict(callback_config).items() if k != "enabled"}
+
+
+class EpochNumber(keras.callbacks.Callback):
+    """Holds the number of the epoch about to run in `epoch`, an int64 variable that the
+    training dataset reads each time it is iterated (`data.make_dataset`): epoch e gets the
+    window order of epoch e, whether the run started at 0 or resumed at e."""
+
+    def __init__(self, first: int = 0):
+        super().__init__()
+        self.epoch = tf.Variable(first, dtype=tf.int64, trainable=False)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch.assign(epoch)
 
 
 class BestCheckpoint(keras.callbacks.Callback):
@@ -83,23 +97,16 @@ def fit_model(
     training = cfg.training
     if model is None:
         model = compile_model(build_model(cfg.model, data.n_features), training)
-    train = data.splits["train"]
-    batches = make_dataset(
-        train,
-        training.batch_size,
-        training.shuffle,
-        cfg.seed,
-        epochs=training.epochs,
-        first_epoch=initial_epoch,
-    )
+    number = EpochNumber(initial_epoch)
     fit = model.fit(
-        batches,
+        make_dataset(
+            data.splits["train"], training.batch_size, training.shuffle, cfg.seed, number.epoch
+        ),
         validation_data=make_dataset(data.splits["val"], training.batch_size),
         epochs=training.epochs,
         initial_epoch=initial_epoch,
-        steps_per_epoch=steps_per_epoch(train, training.batch_size),
         shuffle=False,  # the dataset orders each epoch itself (training.shuffle)
-        callbacks=callbacks,
+        callbacks=[number, *callbacks],
         verbose=verbose,
     )
     return model, {key: [float(v) for v in values] for key, values in fit.history.items()}

@@ -49,7 +49,14 @@ def build_model(model: ModelConfig, n_features: int) -> keras.Sequential:
 
 
 def compile_model(model: keras.Model, training: TrainingConfig) -> keras.Model:
-    """Compiles `model` with the optimizer, learning rate and loss of `training`."""
+    """Compiles `model` with the optimizer, learning rate and loss of `training`, and its
+    speed options (`jit_compile`, `steps_per_execution`: same arithmetic, fewer trips between
+    Python and the graph)."""
     optimizer = OPTIMIZERS[training.optimizer](learning_rate=training.learning_rate)
-    model.compile(optimizer=optimizer, loss=training.loss)
+    model.compile(
+        optimizer=optimizer,
+        loss=training.loss,
+        jit_compile=training.jit_compile,
+        steps_per_execution=training.steps_per_execution,
+    )
     return model

@@ -77,3 +77,35 @@ def test_every_optimizer_compiles_with_its_learning_rate(name):
     cfg = config_from_dict(raw)
     model = compile_model(build_model(cfg.model, n_features=1), cfg.training)
     assert float(model.optimizer.learning_rate) == pytest.approx(0.02)
+
+
+def test_speed_options_reach_the_compiled_model():
+    cfg = config_from_dict(
+        tiny_config_dict(training={"jit_compile": True, "steps_per_execution": 8})
+    )
+    model = compile_model(build_model(cfg.model, n_features=1), cfg.training)
+    assert model.jit_compile is True and model.steps_per_execution == 8
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("layer", ["lstm", "gate_lstm"])
+def test_speed_options_keep_the_losses(layer):
+    """Five epochs with XLA and several steps per execution: the losses of the plain path
+    to 1e-4 relative (the arithmetic is the same; only the rounding of fused ops differs)."""
+    from lstm_app.data import prepare_data
+    from lstm_app.fit import fit_model
+
+    layers = [
+        {"type": layer, "units": 8, "return_sequences": True},
+        {"type": layer, "units": 8},
+        {"type": "dense", "units": 1},
+    ]
+    losses = []
+    for options in ({}, {"jit_compile": True, "steps_per_execution": 4}):
+        cfg = config_from_dict(
+            tiny_config_dict(model={"layers": layers}, training={"epochs": 5, **options})
+        )
+        _, history = fit_model(cfg, prepare_data(cfg.data, cfg.seed), [], verbose=0)
+        losses.append(history["loss"] + history["val_loss"])
+    np.testing.assert_allclose(losses[1], losses[0], rtol=1e-4)
+    assert losses[0][0] != losses[0][4]  # it trained

@@ -31,6 +31,7 @@ STATEFUL = {
     },
     "training": {
         "epochs": 8,
+        "steps_per_execution": 3,  # (calls that end mid-epoch: the epoch still ends there)
         "callbacks": {
             "early_stopping": {"enabled": True, "patience": 3, "restore_best_weights": True},
             "reduce_lr_on_plateau": {"enabled": True, "patience": 1, "factor": 0.5},
