@@ -15,6 +15,16 @@ def test_importing_the_package_loads_no_tensorflow():
     assert done.stdout.strip() == "False"
 
 
+def test_the_package_names_exactly_the_api():
+    """`lstm_app` lists the API's names itself (to name them without importing TensorFlow);
+    the list must stay that of `lstm_app.api.__all__`."""
+    import lstm_app
+    import lstm_app.api
+
+    assert sorted(lstm_app._API) == sorted(lstm_app.api.__all__)
+    assert set(lstm_app.api.__all__) <= set(dir(lstm_app))
+
+
 def test_api_names_are_the_functions_even_after_their_modules_load():
     import lstm_app.exporter
     import lstm_app.trainer
