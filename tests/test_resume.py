@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from conftest import LSTM_TRAIN, lstm_train, tiny_config_dict, write_yaml
 
+import lstm_app.trainer
 from lstm_app import cli
 from lstm_app.config import config_from_dict
 from lstm_app.errors import RunFailedError
@@ -108,13 +109,10 @@ def test_diverging_run_fails_naming_the_epoch_and_keeps_its_best_checkpoint(tmp_
             if epoch == 2:
                 self.model.optimizer.learning_rate.assign(1e30)
 
-    from lstm_app import fit
-
-    make = fit.make_callbacks
-    monkeypatch.setattr(fit, "make_callbacks", lambda *a, **k: [Explode(), *make(*a, **k)])
-    import lstm_app.trainer
-
-    monkeypatch.setattr(lstm_app.trainer, "make_callbacks", fit.make_callbacks)
+    make = lstm_app.trainer.make_callbacks
+    monkeypatch.setattr(
+        lstm_app.trainer, "make_callbacks", lambda *a, **k: [Explode(), *make(*a, **k)]
+    )
     with pytest.raises(RunFailedError) as caught:
         train(cfg, tmp_path / "run", verbose=0)
     message = str(caught.value)
