@@ -1,21 +1,23 @@
 """Training speed of the article's model: lstm-train's own training path against the article's
-bare `model.fit`, with each speed option, GateLSTM and PyTorch, plus the memory of windowing a
-long series and how throughput scales with window length and batch size.
+bare `model.fit`, with each speed option, GateLSTM and PyTorch, a profile of one training step,
+the memory of windowing a long series, and how throughput scales with window length and batch.
 
-    .venv/bin/python bench/speed.py              # about ten minutes on 2 CPU cores
-    .venv/bin/python bench/speed.py --quick      # a smoke run: fewer windows, one repeat
+    .venv/bin/python bench/speed.py              # about fifteen minutes on 2 CPU cores
+    .venv/bin/python bench/speed.py --quick      # a smoke run: fewer windows, two rounds
 
 The reference is the article's script: `LSTM(50, return_sequences=True) -> LSTM(50) ->
 Dense(1)`, adam, mean squared error, `model.fit` on pre-windowed numpy arrays (window 30, one
 feature, batch 64). "ours" is `lstm_app.fit.fit_model` with `lstm-train`'s callbacks and resume
-points, on the same number of windows cut from a series by `data.make_dataset`. Each figure is
-the median over `--repeats` measurements (each: the median epoch time after a warm-up epoch);
-within a repeat the variants take turns, so a slow spell of a shared machine touches them all
-alike. Ratios compare figures of this run only. Runs unchanged on a GPU machine, and says
-whether the built-in layer can take the cuDNN path there.
+points, on the same number of windows cut from a series by `data.make_dataset`. Each
+measurement is a fit of `--epochs` epochs, timed by the median epoch after a warm-up epoch; the
+variants take turns in `--rounds` rounds, and each ratio is the median of the ratios to the
+reference *measured in the same round* (a shared machine's slow spells, which here change
+throughput by 1.5x within minutes, then touch both sides of a ratio alike). Runs unchanged on
+a GPU machine, and says whether the built-in layer can take the cuDNN path there.
 """
 
 import argparse
+import gc
 import os
 import resource
 import statistics
@@ -35,6 +37,7 @@ from bench_gate_lstm import machine  # (bench/ is on the path when run as a scri
 from lstm_app.config import config_from_dict
 from lstm_app.data import prepare_data
 from lstm_app.fit import fit_model, make_callbacks
+from lstm_app.fused import MAX_STEPS
 from lstm_app.layers import GateLSTM
 from lstm_app.resume import ResumePoint
 
@@ -213,71 +216,145 @@ def windowing_memory(n: int, width: int) -> tuple[int, int]:
     return int(out[0]), int(out[1])
 
 
-def medians(measure, variants: dict, repeats: int) -> dict:
-    """`{name: median windows/s}`, the variants taking turns within each repeat."""
+def side_by_side(variants: dict, rounds: int, reference: str) -> dict:
+    """`{name: (windows/s, ratio, lowest ratio, highest ratio)}`: every round measures each
+    variant once, in turn; a ratio divides a variant's figure by the reference's of the same
+    round; the figures and ratios are medians over the rounds."""
     figures = {name: [] for name in variants}
-    for _ in range(repeats):
-        for name, call in variants.items():
-            figures[name].append(measure(call))
-    return {name: statistics.median(values) for name, values in figures.items()}
+    for _ in range(rounds):
+        for name, measure in variants.items():
+            keras.backend.clear_session()  # the previous models' graphs go, and are collected
+            gc.collect()  # now rather than while the next one is timed
+            figures[name].append(measure())
+    ratios = {
+        name: [a / b for a, b in zip(values, figures[reference], strict=True)]
+        for name, values in figures.items()
+    }
+    return {
+        name: (statistics.median(values), statistics.median(ratios[name]), *_span(ratios[name]))
+        for name, values in figures.items()
+    }
+
+
+def _span(values):
+    return min(values), max(values)
+
+
+def step_profile(batch: int = 64, width: int = 30, calls: int = 40, rounds: int = 5) -> dict:
+    """Milliseconds per batch of the article's two LSTM layers alone: forward, and forward with
+    the backward pass (the gradient by every weight), built-in vs fused, with and without XLA;
+    medians over `rounds` rounds of `calls` calls, the variants taking turns."""
+    from lstm_app.fused import lstm_stack
+
+    keras.utils.set_random_seed(0)
+    x = tf.constant(series(batch * width).reshape(batch, width, 1))
+    layers = [keras.layers.LSTM(UNITS, return_sequences=True), keras.layers.LSTM(UNITS)]
+    layers[1](layers[0](x))
+    weights = [w for layer in layers for w in layer.trainable_weights]
+
+    def builtin():
+        return layers[1](layers[0](x))
+
+    def fused():
+        return lstm_stack(x, [tf.identity(w) for w in weights])
+
+    def with_gradient(forward):
+        def step():
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_sum(forward())
+            return tape.gradient(loss, weights)
+
+        return step
+
+    functions = {}
+    for jit in (False, True):
+        for name, forward in (("built-in", builtin), ("fused", fused)):
+            xla = " + XLA" if jit else ""
+            functions[f"{name}{xla}, forward"] = tf.function(forward, jit_compile=jit)
+            functions[f"{name}{xla}, forward + backward"] = tf.function(
+                with_gradient(forward), jit_compile=jit
+            )
+    for function in functions.values():
+        function()  # trace, compile
+    times = {name: [] for name in functions}
+    for _ in range(rounds):
+        for name, function in functions.items():
+            start = time.perf_counter()
+            for _ in range(calls):
+                function()
+            times[name].append((time.perf_counter() - start) / calls * 1e3)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+REFERENCE = "bare fit, keras LSTM (the article)"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--windows", type=int, default=8192, help="training windows an epoch")
-    parser.add_argument("--epochs", type=int, default=4, help="epochs per measurement (1 warm-up)")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--windows", type=int, default=4096, help="training windows an epoch")
+    parser.add_argument("--epochs", type=int, default=3, help="epochs per measurement (1 warm-up)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of side-by-side measures")
     parser.add_argument("--points", type=int, default=10_000_000, help="series for the memory")
-    parser.add_argument("--quick", action="store_true", help="2048 windows, 1 repeat, 1M points")
+    parser.add_argument("--quick", action="store_true", help="1024 windows, 2 rounds, 1M points")
     args = parser.parse_args()
     if args.quick:
-        args.windows, args.repeats, args.epochs, args.points = 2048, 1, 3, 1_000_000
+        args.windows, args.rounds, args.epochs, args.points = 1024, 2, 3, 1_000_000
     n, e = args.windows, args.epochs
     gpus = tf.config.list_physical_devices("GPU")
     print(f"machine: {machine()}")
     print(
         f"article model (LSTM {UNITS} -> LSTM {UNITS} -> Dense 1), window 30, batch 64, {n} "
-        f"training windows an epoch; median of {args.repeats} repeats"
+        f"training windows an epoch; medians of {args.rounds} rounds"
     )
     if gpus:
         print(
             "GPU: the built-in LSTM takes the cuDNN path with its defaults (tanh, sigmoid, no "
-            "recurrent dropout, unroll false), as here; GateLSTM runs its own loop"
+            "recurrent dropout, unroll false), as here; GateLSTM runs its own loop; "
+            "training.fused applies on CPUs only, so the fused rows run the plain layers"
         )
 
     variants = {
-        "bare fit, keras LSTM (the article)": lambda: bare_fit("lstm", n, 30, 64, e),
+        REFERENCE: lambda: bare_fit("lstm", n, 30, 64, e),
+        "bare fit + validation, keras LSTM": lambda: bare_fit("lstm", n, 30, 64, e, True),
         "bare fit, keras LSTM, jit_compile": lambda: bare_fit(
             "lstm", n, 30, 64, e, jit_compile=True
         ),
-        "bare fit + validation, keras LSTM": lambda: bare_fit("lstm", n, 30, 64, e, True),
-        "ours, keras LSTM": lambda: ours("lstm", n, 30, 64, e),
-        "ours, keras LSTM, jit_compile": lambda: ours("lstm", n, 30, 64, e, jit_compile=True),
-        "ours, keras LSTM, jit + 16 steps/execution": lambda: ours(
-            "lstm", n, 30, 64, e, jit_compile=True, steps_per_execution=16
+        "ours, keras LSTM, not fused": lambda: ours("lstm", n, 30, 64, e, fused=False),
+        "ours, keras LSTM, fused": lambda: ours("lstm", n, 30, 64, e, fused=True),
+        "ours, keras LSTM, fused + jit_compile": lambda: ours(
+            "lstm", n, 30, 64, e, fused=True, jit_compile=True
         ),
-        "ours, gate_lstm": lambda: ours("gate_lstm", n, 30, 64, e),
-        "ours, gate_lstm, jit + 16 steps/execution": lambda: ours(
-            "gate_lstm", n, 30, 64, e, jit_compile=True, steps_per_execution=16
+        "ours, keras LSTM, fused + jit + 8 steps/exec": lambda: ours(
+            "lstm", n, 30, 64, e, fused=True, jit_compile=True, steps_per_execution=8
+        ),
+        "ours, keras LSTM, jit + 16 steps/exec": lambda: ours(
+            "lstm", n, 30, 64, e, fused=False, jit_compile=True, steps_per_execution=16
+        ),
+        "ours, gate_lstm, not fused": lambda: ours("gate_lstm", n, 30, 64, e, fused=False),
+        "ours, gate_lstm, fused + jit_compile": lambda: ours(
+            "gate_lstm", n, 30, 64, e, fused=True, jit_compile=True
         ),
     }
-    figures = medians(lambda call: call(), variants, args.repeats)
-    reference = figures["bare fit, keras LSTM (the article)"]
-    torch_rate = torch_fit(n, 30, 64, e)
-    print(f"\n{'training path':<46}{'windows/s':>11}{'vs article':>12}")
-    for name, value in figures.items():
-        print(f"{name:<46}{value:>11,.0f}{value / reference:>11.2f}x")
-    if torch_rate is None:
-        print(f"{'plain PyTorch nn.LSTM':<46}{'not installed (pip install torch==2.13.0)':>23}")
-    else:
-        print(f"{'plain PyTorch nn.LSTM':<46}{torch_rate:>11,.0f}{torch_rate / reference:>11.2f}x")
-    plain, validated = figures["ours, keras LSTM"], figures["bare fit + validation, keras LSTM"]
+    if torch_fit(64, 30, 64, 1) is not None:
+        variants["plain PyTorch nn.LSTM"] = lambda: torch_fit(n, 30, 64, e)
+    figures = side_by_side(variants, args.rounds, REFERENCE)
+    print(f"\n{'training path':<46}{'windows/s':>11}{'vs article':>12}{'(lowest..highest)':>19}")
+    for name, (value, ratio, low, high) in figures.items():
+        print(f"{name:<46}{value:>11,.0f}{ratio:>11.2f}x{f'({low:.2f}..{high:.2f})':>19}")
+    if "plain PyTorch nn.LSTM" not in figures:
+        print(f"{'plain PyTorch nn.LSTM':<46}{'not installed (pip install torch==2.13.0)':>42}")
+    plain = figures["ours, keras LSTM, not fused"][1]
+    validated = figures["bare fit + validation, keras LSTM"][1]
     print(
-        f"lstm-train's path against the bare fit, same model and batch: {plain / reference:.3f}x "
-        f"({reference / plain - 1:+.1%} time); against the bare fit with the same validation "
-        f"pass, i.e. its data pipeline and callbacks alone: {plain / validated:.3f}x "
+        f"lstm-train's path (not fused) against the bare fit, same model and batch: "
+        f"{plain:.3f}x; against the bare fit with the same validation pass, i.e. its data "
+        f"pipeline and callbacks alone: {plain / validated:.3f}x "
         f"({validated / plain - 1:+.1%} time)"
     )
+
+    print("\none training step of the two LSTM layers alone (batch 64, window 30), ms per batch:")
+    for name, ms in step_profile().items():
+        print(f"  {name:<40}{ms:>8.2f}")
 
     used, count = windowing_memory(args.points, 30)
     size = args.points * 8
@@ -288,14 +365,17 @@ def main() -> None:
         f"{30 * count * 4 / size:.0f}x)"
     )
 
-    print(f"\nscaling, windows/s (ours, keras LSTM / bare fit), {max(n // 4, 512)} windows of...")
+    print(
+        f"\nscaling, windows/s (ours, keras LSTM, fused / bare fit), {max(n // 2, 512)} windows "
+        f"of 30 steps or as many steps in all; windows over {MAX_STEPS} steps are not fused"
+    )
     batches = (32, 64, 256, 1024)
     print(f"{'width':>6}" + "".join(f"{f'batch {b}':>22}" for b in batches))
     for width in (30, 120, 480):
         cells = []
         for batch in batches:
-            windows = max(n * 30 // width // 4, 2 * batch)
-            a = ours("lstm", windows, width, batch, 3)
+            windows = max(n * 30 // width // 2, 2 * batch)
+            a = ours("lstm", windows, width, batch, 3, fused=True)
             b = bare_fit("lstm", windows, width, batch, 3)
             cells.append(f"{a:,.0f} / {b:,.0f}")
         print(f"{width:>6}" + "".join(f"{c:>22}" for c in cells))

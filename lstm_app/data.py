@@ -711,6 +711,9 @@ def make_dataset(split: SplitData, batch_size: int, shuffle: bool = False, seed:
             starts = tf.random.experimental.stateless_shuffle(starts, seed=key)
         return tf.data.Dataset.from_tensor_slices(starts).batch(batch_size)
 
-    batches = tf.data.Dataset.from_tensors(0).flat_map(window_starts)
+    if shuffle:
+        batches = tf.data.Dataset.from_tensors(0).flat_map(window_starts)
+    else:  # the same batches without flat_map, whose function costs ~5 ms per iterator (2 cores)
+        batches = tf.data.Dataset.range(n).batch(batch_size)
     batches = batches.apply(tf.data.experimental.assert_cardinality(math.ceil(n / batch_size)))
     return batches.map(gather).prefetch(tf.data.AUTOTUNE)

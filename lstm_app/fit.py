@@ -14,7 +14,7 @@ import tensorflow as tf
 from lstm_app.config import CallbacksConfig, Config
 from lstm_app.data import PreparedData, SplitData, make_dataset
 from lstm_app.errors import RunFailedError
-from lstm_app.models import build_model, compile_model
+from lstm_app.models import build_model, compile_model, training_model
 from lstm_app.rundir import write_atomic
 
 
@@ -38,19 +38,23 @@ class EpochNumber(keras.callbacks.Callback):
 
 class BestCheckpoint(keras.callbacks.Callback):
     """Keeps the best model so far, by `monitor` (a loss: lower is better), as a `.keras` file
-    written under a temporary name and renamed, so it is never seen half-written."""
+    written under a temporary name and renamed, so it is never seen half-written.
+
+    `saves`: the model to write, when it is not the one being fitted (a fused twin, see
+    `lstm_app.fused`, trains the variables of the plain model that is saved)."""
 
     def __init__(self, path: Path, monitor: str = "val_loss"):
         super().__init__()
         self.path = Path(path)
         self.monitor = monitor
         self.best = math.inf
+        self.saves = None
 
     def on_epoch_end(self, epoch, logs=None):
         value = (logs or {}).get(self.monitor)
         if value is not None and math.isfinite(value) and value < self.best:
             self.best = float(value)
-            write_atomic(self.path, self.model.save)
+            write_atomic(self.path, (self.saves or self.model).save)
 
 
 def make_callbacks(
@@ -97,8 +101,12 @@ def fit_model(
     training = cfg.training
     if model is None:
         model = compile_model(build_model(cfg.model, data.n_features), training)
+    trainee = training_model(model, training)  # model, or its fused twin (same variables)
+    for callback in callbacks:
+        if isinstance(callback, BestCheckpoint):
+            callback.saves = model
     number = EpochNumber(initial_epoch)
-    fit = model.fit(
+    fit = trainee.fit(
         make_dataset(
             data.splits["train"], training.batch_size, training.shuffle, cfg.seed, number.epoch
         ),

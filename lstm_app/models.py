@@ -9,8 +9,10 @@ The article's model, from `configs/article.yaml`:
 import dataclasses
 
 import keras
+import tensorflow as tf
 
 from lstm_app.config import ModelConfig, TrainingConfig
+from lstm_app.fused import fuse
 from lstm_app.layers import GateLSTM
 
 KERAS_LAYERS = {
@@ -60,3 +62,25 @@ def compile_model(model: keras.Model, training: TrainingConfig) -> keras.Model:
         steps_per_execution=training.steps_per_execution,
     )
     return model
+
+
+def training_model(model: keras.Model, training: TrainingConfig) -> keras.Model:
+    """The model to fit: `model` itself, or with `training.fused` on a CPU its fused twin (see
+    `lstm_app.fused`: the same variables, its stacked LSTM layers trained in one graph),
+    compiled with `model`'s optimizer (one optimizer state for both) and the speed options.
+
+    On a GPU, `model` itself: the built-in layer's cuDNN kernel beats any graph of steps.
+    `model` must be compiled (`compile_model`); fitting the twin trains `model`.
+    """
+    if not training.fused or tf.config.list_physical_devices("GPU"):
+        return model
+    twin = fuse(model)
+    if twin is None:
+        return model
+    twin.compile(
+        optimizer=model.optimizer,
+        loss=training.loss,
+        jit_compile=training.jit_compile,
+        steps_per_execution=training.steps_per_execution,
+    )
+    return twin

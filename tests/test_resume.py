@@ -58,8 +58,10 @@ def _stop_after_epoch(monkeypatch, stop_at, error=KeyboardInterrupt):
     monkeypatch.setattr(ResumePoint, "on_epoch_end", on_epoch_end)
 
 
-def test_interrupted_run_resumes_to_the_same_weights_and_metrics(tmp_path, monkeypatch):
-    cfg = config_from_dict(tiny_config_dict(**STATEFUL))
+@pytest.mark.parametrize("fused", [False, True])  # fused: the gate_lstm layer (see test_fused)
+def test_interrupted_run_resumes_to_the_same_weights_and_metrics(tmp_path, monkeypatch, fused):
+    raw = tiny_config_dict(**STATEFUL)
+    cfg = config_from_dict({**raw, "training": {**raw["training"], "fused": fused}})
     whole = train(cfg, tmp_path / "whole", verbose=0)
     assert not (whole.run_dir / RESUME_DIR).exists()  # a finished run keeps no resume state
 
