@@ -4,6 +4,7 @@ the memory of windowing a long series, and how throughput scales with window len
 
     .venv/bin/python bench/speed.py              # about fifteen minutes on 2 CPU cores
     .venv/bin/python bench/speed.py --quick      # a smoke run: fewer windows, two rounds
+    .venv/bin/python bench/speed.py --only PyTorch "fused + jit"   # some rows of the table
 
 The reference is the article's script: `LSTM(50, return_sequences=True) -> LSTM(50) ->
 Dense(1)`, adam, mean squared error, `model.fit` on pre-windowed numpy arrays (window 30, one
@@ -18,6 +19,7 @@ a GPU machine, and says whether the built-in layer can take the cuDNN path there
 
 import argparse
 import gc
+import importlib.util
 import os
 import resource
 import statistics
@@ -296,6 +298,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="rounds of side-by-side measures")
     parser.add_argument("--points", type=int, default=10_000_000, help="series for the memory")
     parser.add_argument("--quick", action="store_true", help="1024 windows, 2 rounds, 1M points")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="TEXT",
+        help="the training paths whose name holds a TEXT (and the reference); then the table alone",
+    )
     args = parser.parse_args()
     if args.quick:
         args.windows, args.rounds, args.epochs, args.points = 1024, 2, 3, 1_000_000
@@ -335,14 +343,22 @@ def main() -> None:
             "gate_lstm", n, 30, 64, e, fused=True, jit_compile=True
         ),
     }
-    if torch_fit(64, 30, 64, 1) is not None:
+    if importlib.util.find_spec("torch") is not None:
         variants["plain PyTorch nn.LSTM"] = lambda: torch_fit(n, 30, 64, e)
+    if args.only:
+        variants = {
+            name: call
+            for name, call in variants.items()
+            if name == REFERENCE or any(text in name for text in args.only)
+        }
     figures = side_by_side(variants, args.rounds, REFERENCE)
     print(f"\n{'training path':<46}{'windows/s':>11}{'vs article':>12}{'(lowest..highest)':>19}")
     for name, (value, ratio, low, high) in figures.items():
         print(f"{name:<46}{value:>11,.0f}{ratio:>11.2f}x{f'({low:.2f}..{high:.2f})':>19}")
     if "plain PyTorch nn.LSTM" not in figures:
         print(f"{'plain PyTorch nn.LSTM':<46}{'not installed (pip install torch==2.13.0)':>42}")
+    if args.only:
+        return
     plain = figures["ours, keras LSTM, not fused"][1]
     validated = figures["bare fit + validation, keras LSTM"][1]
     print(
