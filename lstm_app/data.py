@@ -703,16 +703,14 @@ def make_dataset(split: SplitData, batch_size: int, shuffle: bool = False, seed:
         targets = tf.gather(target, starts[:, None] + target_steps)  # (batch, horizon)
         return inputs, targets
 
-    def window_starts(_):  # the window starts of the epoch, in batches
-        starts = tf.range(n, dtype=tf.int64)
-        if shuffle:
-            number = tf.cast(tf.convert_to_tensor(epoch), tf.int64)  # read at each iteration
-            key = tf.stack([tf.constant(seed, tf.int64), number])
-            starts = tf.random.experimental.stateless_shuffle(starts, seed=key)
+    def shuffled_starts(_):  # the window starts of the epoch, shuffled, in batches
+        number = tf.cast(tf.convert_to_tensor(epoch), tf.int64)  # read at each iteration
+        key = tf.stack([tf.constant(seed, tf.int64), number])
+        starts = tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64), seed=key)
         return tf.data.Dataset.from_tensor_slices(starts).batch(batch_size)
 
     if shuffle:
-        batches = tf.data.Dataset.from_tensors(0).flat_map(window_starts)
+        batches = tf.data.Dataset.from_tensors(0).flat_map(shuffled_starts)
     else:  # the same batches without flat_map, whose function costs ~5 ms per iterator (2 cores)
         batches = tf.data.Dataset.range(n).batch(batch_size)
     batches = batches.apply(tf.data.experimental.assert_cardinality(math.ceil(n / batch_size)))

@@ -55,6 +55,11 @@ def compile_model(model: keras.Model, training: TrainingConfig) -> keras.Model:
     speed options (`jit_compile`, `steps_per_execution`: same arithmetic, fewer trips between
     Python and the graph)."""
     optimizer = OPTIMIZERS[training.optimizer](learning_rate=training.learning_rate)
+    return _compile(model, optimizer, training)
+
+
+def _compile(model: keras.Model, optimizer, training: TrainingConfig) -> keras.Model:
+    """`model.compile` with `optimizer` and the loss and speed options of `training`."""
     model.compile(
         optimizer=optimizer,
         loss=training.loss,
@@ -75,12 +80,4 @@ def training_model(model: keras.Model, training: TrainingConfig) -> keras.Model:
     if not training.fused or tf.config.list_physical_devices("GPU"):
         return model
     twin = fuse(model)
-    if twin is None:
-        return model
-    twin.compile(
-        optimizer=model.optimizer,
-        loss=training.loss,
-        jit_compile=training.jit_compile,
-        steps_per_execution=training.steps_per_execution,
-    )
-    return twin
+    return model if twin is None else _compile(twin, model.optimizer, training)
