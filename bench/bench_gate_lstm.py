@@ -22,7 +22,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from lstm_app.layers import GateLSTM
+from lstm_app.models.layers import GateLSTM
 
 LAYERS = {
     "builtin": lambda units, **kw: keras.layers.LSTM(units, **kw),

@@ -10,10 +10,13 @@ inputs falls from the last step to the first in the untrained and the trained mo
 
 import argparse
 import os
+import sys
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # experiments/: a study, not installed
 
-from lstm_app.adding import BASELINE_MSE, adding_experiment
+from experiments.adding import BASELINE_MSE, adding_experiment
 
 
 def main() -> None:

@@ -8,8 +8,8 @@ the memory of windowing a long series, and how throughput scales with window len
 
 The reference is the article's script: `LSTM(50, return_sequences=True) -> LSTM(50) ->
 Dense(1)`, adam, mean squared error, `model.fit` on pre-windowed numpy arrays (window 30, one
-feature, batch 64). "ours" is `lstm_app.fit.fit_model` with `lstm-train`'s callbacks and resume
-points, on the same number of windows cut from a series by `data.make_dataset`. Each
+feature, batch 64). "ours" is `lstm_app.training.fit.fit_model` with `lstm-train`'s callbacks
+and resume points, on the same number of windows cut from a series by `data.make_dataset`. Each
 measurement is a fit of `--epochs` epochs, timed by the median epoch after a warm-up epoch; the
 variants take turns in `--rounds` rounds, and each ratio is the median of the ratios to the
 reference *measured in the same round* (a shared machine's slow spells, which here change
@@ -36,12 +36,12 @@ import numpy as np
 import tensorflow as tf
 from bench_gate_lstm import machine  # (bench/ is on the path when run as a script)
 
-from lstm_app.config import config_from_dict
-from lstm_app.data import prepare_data
-from lstm_app.fit import fit_model, make_callbacks
-from lstm_app.fused import MAX_STEPS
-from lstm_app.layers import GateLSTM
-from lstm_app.resume import ResumePoint
+from lstm_app.config.schema import config_from_dict
+from lstm_app.data.prepare import prepare_data
+from lstm_app.models.layers import GateLSTM
+from lstm_app.training.fit import fit_model, make_callbacks
+from lstm_app.training.fused import MAX_STEPS
+from lstm_app.training.resume import ResumePoint
 
 UNITS = 50
 
@@ -176,8 +176,8 @@ def torch_fit(windows: int, width: int, batch: int, epochs: int):
 
 WINDOWING = """
 import os, sys, threading, time
-from lstm_app.config import config_from_dict
-from lstm_app.data import make_dataset, prepare_data
+from lstm_app.config.schema import config_from_dict
+from lstm_app.data.prepare import make_dataset, prepare_data
 import tensorflow as tf  # its own memory is not the windowing's: measured from here
 
 def resident():  # bytes in memory now
@@ -246,7 +246,7 @@ def step_profile(batch: int = 64, width: int = 30, calls: int = 40, rounds: int 
     """Milliseconds per batch of the article's two LSTM layers alone: forward, and forward with
     the backward pass (the gradient by every weight), built-in vs fused, with and without XLA;
     medians over `rounds` rounds of `calls` calls, the variants taking turns."""
-    from lstm_app.fused import lstm_stack
+    from lstm_app.training.fused import lstm_stack
 
     keras.utils.set_random_seed(0)
     x = tf.constant(series(batch * width).reshape(batch, width, 1))

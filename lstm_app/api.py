@@ -15,16 +15,16 @@ from pathlib import Path
 
 import keras
 
-from lstm_app.config import Config, load_config
-from lstm_app.data import PreparedData, prepare_data
-from lstm_app.evaluation import metrics_report
-from lstm_app.exporter import export_run
-from lstm_app.fit import fit_model, forecast
-from lstm_app.gates import plot_gates, trace_gates
-from lstm_app.models import build_model as _build_layers
-from lstm_app.models import compile_model
-from lstm_app.predict import forecast_csv, load_forecaster
-from lstm_app.trainer import TrainResult, train
+from lstm_app.config.schema import Config, load_config
+from lstm_app.data.prepare import PreparedData, prepare_data
+from lstm_app.evaluation.metrics import metrics_report
+from lstm_app.models.build import build_model as _build_layers
+from lstm_app.models.build import compile_model
+from lstm_app.models.gates import plot_gates, trace_gates
+from lstm_app.serving.exporter import export_run
+from lstm_app.serving.predict import forecast_csv, load_forecaster
+from lstm_app.training.fit import fit_model, forecast
+from lstm_app.training.trainer import TrainResult, train
 
 __all__ = [
     "TrainResult",
@@ -64,5 +64,5 @@ def evaluate(model: keras.Model, data: PreparedData, batch_size: int = 256) -> d
 
 
 def export(run_dir, formats=("keras", "saved_model"), out=None) -> Path:
-    """Exports a finished run (see `lstm_app.exporter`); returns the export directory."""
+    """Exports a finished run (see `lstm_app.serving.exporter`); returns the export directory."""
     return export_run(run_dir, list(formats), out)

@@ -26,11 +26,11 @@ def test_the_package_names_exactly_the_api():
 
 
 def test_api_names_are_the_functions_even_after_their_modules_load():
-    import lstm_app.exporter
-    import lstm_app.trainer
+    import lstm_app.serving.exporter
+    import lstm_app.training.trainer
 
     assert callable(lstm_app.train) and callable(lstm_app.export)
-    assert lstm_app.train is lstm_app.trainer.train
+    assert lstm_app.train is lstm_app.training.trainer.train
 
 
 def test_api_runs_the_pipeline_step_by_step(tmp_path, monkeypatch):

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from conftest import tiny_config_dict
 
-from lstm_app.backtest import check_folds, fold_bounds, run_backtest
-from lstm_app.config import SplitConfig, config_from_dict
-from lstm_app.data import prepare_data, split_bounds
+from lstm_app.config.schema import SplitConfig, config_from_dict
+from lstm_app.data.prepare import prepare_data, split_bounds
 from lstm_app.errors import DataError
-from lstm_app.evaluation import metrics_report
+from lstm_app.evaluation.backtest import check_folds, fold_bounds, run_backtest
+from lstm_app.evaluation.metrics import metrics_report
 
 
 @pytest.mark.parametrize(("rows", "folds"), [(100, 3), (144, 4), (37, 2)])

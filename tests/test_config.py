@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from conftest import ARTICLE_CONFIG, REPO, tiny_config_dict, write_yaml
 
-from lstm_app.config import (
+from lstm_app.config.schema import (
     Config,
     config_from_dict,
     config_to_dict,

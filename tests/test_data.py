@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from conftest import ARTICLE_CONFIG, tiny_config_dict
 
-from lstm_app.config import SplitConfig, config_from_dict, load_config
-from lstm_app.data import (
+from lstm_app.config.schema import SplitConfig, config_from_dict, load_config
+from lstm_app.data.prepare import (
     Scaler,
     count_windows,
     load_series,

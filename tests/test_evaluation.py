@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from conftest import tiny_config_dict
 
-from lstm_app.config import config_from_dict
-from lstm_app.data import prepare_data
-from lstm_app.evaluation import (
+from lstm_app.config.schema import config_from_dict
+from lstm_app.data.prepare import prepare_data
+from lstm_app.evaluation.metrics import (
     baseline_forecasts,
     forecast_metrics,
     mae,

@@ -14,12 +14,12 @@ import pandas as pd
 import pytest
 from conftest import LSTM_TRAIN, tiny_config_dict, write_yaml
 
-from lstm_app.config import config_from_dict
-from lstm_app.exporter import export_run
-from lstm_app.predict import forecast_csv, load_forecaster, raw_inputs
-from lstm_app.serving import build_serving_model
-from lstm_app.spec import FORMATS, ServingSpec, missing_extras
-from lstm_app.trainer import train
+from lstm_app.config.schema import config_from_dict
+from lstm_app.serving.exporter import export_run
+from lstm_app.serving.graph import build_serving_model
+from lstm_app.serving.predict import forecast_csv, load_forecaster, raw_inputs
+from lstm_app.serving.spec import FORMATS, ServingSpec, missing_extras
+from lstm_app.training.trainer import train
 
 LSTM_EXPORT = LSTM_TRAIN.with_name("lstm-export")
 # what TensorFlow's C++ runtime prints on stderr while it loads, before any setting can stop it

@@ -1,5 +1,5 @@
-"""Fused training (`training.fused`, `lstm_app.fused`): the numbers of the plain layers, the
-model's own variables trained, and the plain model saved."""
+"""Fused training (`training.fused`, `lstm_app.training.fused`): the numbers of the plain
+layers, the model's own variables trained, and the plain model saved."""
 
 import keras
 import numpy as np
@@ -7,14 +7,14 @@ import pytest
 import tensorflow as tf
 from conftest import tiny_config_dict
 
-import lstm_app.fused
-from lstm_app.config import config_from_dict
-from lstm_app.data import prepare_data
-from lstm_app.fit import fit_model
-from lstm_app.fused import FusedLSTM, fusable, fuse, lstm_stack
-from lstm_app.layers import GateLSTM
-from lstm_app.models import build_model, compile_model, training_model
-from lstm_app.trainer import train
+import lstm_app.training.fused
+from lstm_app.config.schema import config_from_dict
+from lstm_app.data.prepare import prepare_data
+from lstm_app.models.build import build_model, compile_model, training_model
+from lstm_app.models.layers import GateLSTM
+from lstm_app.training.fit import fit_model
+from lstm_app.training.fused import FusedLSTM, fusable, fuse, lstm_stack
+from lstm_app.training.trainer import train
 
 
 def _stack(units, input_dim, return_sequences, kind=keras.layers.LSTM, seed=0):
@@ -139,12 +139,12 @@ def test_unknown_or_long_windows_run_the_layers_as_they_are(monkeypatch):
     def unrolled(*args, **kwargs):
         raise AssertionError("unrolled")
 
-    monkeypatch.setattr(lstm_app.fused, "lstm_stack", unrolled)
+    monkeypatch.setattr(lstm_app.training.fused, "lstm_stack", unrolled)
     run = tf.function(fused, input_signature=[tf.TensorSpec((None, None, 2), tf.float32)])
     np.testing.assert_allclose(run(x), expected, rtol=1e-6)
-    monkeypatch.setattr(lstm_app.fused, "MAX_STEPS", 6)
+    monkeypatch.setattr(lstm_app.training.fused, "MAX_STEPS", 6)
     np.testing.assert_allclose(fused(x), expected, rtol=1e-6)
-    monkeypatch.setattr(lstm_app.fused, "MAX_STEPS", 7)
+    monkeypatch.setattr(lstm_app.training.fused, "MAX_STEPS", 7)
     with pytest.raises(AssertionError, match="unrolled"):
         fused(x)
 

@@ -25,7 +25,7 @@ from conftest import tiny_config_dict
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from lstm_app import cli
+from lstm_app.cli import lstm_train as cli
 
 EXAMPLES = int(os.environ.get("LSTM_FUZZ_EXAMPLES", "150"))
 TRAINED_EXAMPLES = max(EXAMPLES // 4, 5)

@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from lstm_app.gates import gate_layers, plot_gates, trace_gates, trace_layer
-from lstm_app.layers import VARIANTS, GateLSTM
+from lstm_app.models.gates import gate_layers, plot_gates, trace_gates, trace_layer
+from lstm_app.models.layers import VARIANTS, GateLSTM
 
 WINDOWS, STEPS, FEATURES, UNITS = 3, 6, 2, 4
 

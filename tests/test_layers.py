@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from lstm_app.config import GateVariant
-from lstm_app.layers import VARIANTS, GateLSTM, GateLSTMCell
+from lstm_app.config.schema import GateVariant
+from lstm_app.models.layers import VARIANTS, GateLSTM, GateLSTMCell
 
 UNITS, STEPS, FEATURES = 5, 7, 3
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from conftest import ARTICLE_CONFIG, tiny_config_dict
 
-from lstm_app.config import Activation, config_from_dict, load_config
-from lstm_app.models import OPTIMIZERS, build_model, compile_model
+from lstm_app.config.schema import Activation, config_from_dict, load_config
+from lstm_app.models.build import OPTIMIZERS, build_model, compile_model
 
 
 def test_article_config_builds_exactly_the_article_model():
@@ -92,8 +92,8 @@ def test_speed_options_reach_the_compiled_model():
 def test_speed_options_keep_the_losses(layer):
     """Five epochs with XLA and several steps per execution: the losses of the plain path
     to 1e-4 relative (the arithmetic is the same; only the rounding of fused ops differs)."""
-    from lstm_app.data import prepare_data
-    from lstm_app.fit import fit_model
+    from lstm_app.data.prepare import prepare_data
+    from lstm_app.training.fit import fit_model
 
     layers = [
         {"type": layer, "units": 8, "return_sequences": True},

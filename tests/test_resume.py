@@ -13,12 +13,12 @@ import pandas as pd
 import pytest
 from conftest import LSTM_TRAIN, lstm_train, tiny_config_dict, write_yaml
 
-import lstm_app.trainer
-from lstm_app import cli
-from lstm_app.config import config_from_dict
+import lstm_app.training.trainer
+from lstm_app.cli import lstm_train as cli
+from lstm_app.config.schema import config_from_dict
 from lstm_app.errors import RunFailedError
-from lstm_app.resume import RESUME_DIR, ResumePoint
-from lstm_app.trainer import train
+from lstm_app.training.resume import RESUME_DIR, ResumePoint
+from lstm_app.training.trainer import train
 
 # every callback that keeps counters between epochs, and dropout's random masks
 STATEFUL = {
@@ -111,9 +111,9 @@ def test_diverging_run_fails_naming_the_epoch_and_keeps_its_best_checkpoint(tmp_
             if epoch == 2:
                 self.model.optimizer.learning_rate.assign(1e30)
 
-    make = lstm_app.trainer.make_callbacks
+    make = lstm_app.training.trainer.make_callbacks
     monkeypatch.setattr(
-        lstm_app.trainer, "make_callbacks", lambda *a, **k: [Explode(), *make(*a, **k)]
+        lstm_app.training.trainer, "make_callbacks", lambda *a, **k: [Explode(), *make(*a, **k)]
     )
     with pytest.raises(RunFailedError) as caught:
         train(cfg, tmp_path / "run", verbose=0)

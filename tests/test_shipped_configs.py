@@ -6,8 +6,8 @@ import re
 import pytest
 from conftest import REPO, lstm_train
 
-from lstm_app.config import load_config
-from lstm_app.data import prepare_data
+from lstm_app.config.schema import load_config
+from lstm_app.data.prepare import prepare_data
 
 CONFIGS = sorted((REPO / "configs").glob("*.yaml"))
 

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from conftest import tiny_config_dict
 
-from lstm_app.config import config_from_dict
-from lstm_app.data import prepare_data, window_views
+from lstm_app.config.schema import config_from_dict
+from lstm_app.data.prepare import prepare_data, window_views
+from lstm_app.data.transforms import TargetPipeline, TransformError
 from lstm_app.errors import DataError
-from lstm_app.transforms import TargetPipeline, TransformError
 
 M = 4  # season length
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from lstm_app.config import CallbacksConfig, Config
-from lstm_app.data import PreparedData, SplitData, make_dataset
+from lstm_app.config.schema import CallbacksConfig, Config
+from lstm_app.data.prepare import PreparedData, SplitData, make_dataset
 from lstm_app.errors import RunFailedError
-from lstm_app.models import build_model, compile_model, training_model
-from lstm_app.rundir import write_atomic
+from lstm_app.models.build import build_model, compile_model, training_model
+from lstm_app.runs.rundir import write_atomic
 
 
 def _settings(callback_config) -> dict:
@@ -41,7 +41,7 @@ class BestCheckpoint(keras.callbacks.Callback):
     written under a temporary name and renamed, so it is never seen half-written.
 
     `saves`: the model to write, when it is not the one being fitted (a fused twin, see
-    `lstm_app.fused`, trains the variables of the plain model that is saved)."""
+    `lstm_app.training.fused`, trains the variables of the plain model that is saved)."""
 
     def __init__(self, path: Path, monitor: str = "val_loss"):
         super().__init__()

@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lstm_app.config import config_from_dict
-from lstm_app.data import infer_frequency, load_series, one_hot, time_text
+from lstm_app.config.schema import config_from_dict
+from lstm_app.data.prepare import infer_frequency, load_series, one_hot, time_text
 from lstm_app.errors import DataError, UserInputError
-from lstm_app.spec import ARTEFACTS, ServingSpec, missing_extras
+from lstm_app.serving.spec import ARTEFACTS, ServingSpec, missing_extras
 
 
 @dataclass(frozen=True)
@@ -73,8 +73,8 @@ def _runner(fmt: str, path: Path):
     if fmt == "keras":
         import keras
 
-        import lstm_app.layers
-        import lstm_app.serving  # noqa: F401
+        import lstm_app.models.layers
+        import lstm_app.serving.graph  # noqa: F401
 
         model = keras.models.load_model(path, safe_mode=True)  # never runs code from the file
         return lambda x: np.asarray(model(x, training=False))

@@ -14,10 +14,10 @@ the folds of each metric, for the model and for each baseline.
 
 import numpy as np
 
-from lstm_app import evaluation
-from lstm_app.config import Config, SplitConfig
-from lstm_app.data import PreparedData, count_windows, prepare_data, split_bounds
+from lstm_app.config.schema import Config, SplitConfig
+from lstm_app.data.prepare import PreparedData, count_windows, prepare_data, split_bounds
 from lstm_app.errors import DataError
+from lstm_app.evaluation import metrics as evaluation
 
 SUMMARY_METRICS = ("mae", "rmse", "mape", "smape", "mase")
 

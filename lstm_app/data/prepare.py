@@ -29,9 +29,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lstm_app.config import DataConfig, SineConfig, SplitConfig
+from lstm_app.config.schema import DataConfig, SineConfig, SplitConfig
+from lstm_app.data.transforms import TargetPipeline, TransformError
 from lstm_app.errors import DataError
-from lstm_app.transforms import TargetPipeline, TransformError
 
 SPLITS = ("train", "val", "test")
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "-", "?"})

@@ -30,15 +30,13 @@ import pandas as pd
 import yaml
 
 import lstm_app
-from lstm_app import evaluation
-from lstm_app.backtest import run_backtest
-from lstm_app.config import Config, config_to_dict
-from lstm_app.data import SPLITS, PreparedData, prepare_data
-from lstm_app.fit import check_converged, fit_model, forecast, make_callbacks
-from lstm_app.gates import plot_gates, trace_gates
-from lstm_app.models import build_model, compile_model
-from lstm_app.resume import RESUME_DIR, ResumePoint, restore_state
-from lstm_app.rundir import (
+from lstm_app.config.schema import Config, config_to_dict
+from lstm_app.data.prepare import SPLITS, PreparedData, prepare_data
+from lstm_app.evaluation import metrics as evaluation
+from lstm_app.evaluation.backtest import run_backtest
+from lstm_app.models.build import build_model, compile_model
+from lstm_app.models.gates import plot_gates, trace_gates
+from lstm_app.runs.rundir import (
     check_resumable,
     claim_run_dir,
     create_run_dir,
@@ -48,6 +46,8 @@ from lstm_app.rundir import (
     write_status,
     write_text,
 )
+from lstm_app.training.fit import check_converged, fit_model, forecast, make_callbacks
+from lstm_app.training.resume import RESUME_DIR, ResumePoint, restore_state
 
 
 @dataclass
@@ -108,7 +108,7 @@ def train(
         data: the prepared data, if already loaded; else `prepare_data(cfg.data, cfg.seed)`.
         verbose: Keras's fit verbosity: `"auto"`, 0 (silent), 1 (progress bar), 2 (a line).
         resume: continue the unfinished run in `run_dir` from its last completed epoch
-            (see `lstm_app.resume`; `rundir.check_resumable` says whether it can).
+            (see `lstm_app.training.resume`; `rundir.check_resumable` says whether it can).
 
     Returns:
         A TrainResult. Raises RunFailedError if the loss diverges (NaN or infinite).
@@ -208,7 +208,9 @@ def _fit_and_evaluate(cfg: Config, run_dir: Path, data: PreparedData | None, ver
     write_atomic(run_dir / "model.keras", model.save)
     write_json(run_dir / "metrics.json", evaluation.finite_or_none(metrics))
     if cfg.export.formats:
-        from lstm_app.exporter import export_model  # TensorFlow's export machinery: when asked
+        from lstm_app.serving.exporter import (
+            export_model,  # TensorFlow's export machinery: when asked
+        )
 
         export_model(model, run_dir, cfg.export.formats)
     return TrainResult(run_dir, model, history, metrics, forecasts, data)

@@ -13,11 +13,11 @@ import sys
 from pathlib import Path
 
 from lstm_app import __version__
-from lstm_app.backtest import check_folds
-from lstm_app.config import config_to_dict, load_config
-from lstm_app.data import prepare_data, time_text
+from lstm_app.config.schema import config_to_dict, load_config
+from lstm_app.data.prepare import prepare_data, time_text
 from lstm_app.errors import RunFailedError, UserInputError
-from lstm_app.rundir import (
+from lstm_app.evaluation.backtest import check_folds
+from lstm_app.runs.rundir import (
     check_resumable,
     claim_run_dir,
     create_run_dir,
@@ -25,7 +25,7 @@ from lstm_app.rundir import (
     write_atomic,
     write_text,
 )
-from lstm_app.spec import FORMATS, check_export, missing_extras
+from lstm_app.serving.spec import FORMATS, check_export, missing_extras
 
 RUNS_ROOT = Path("runs")
 
@@ -211,7 +211,9 @@ def main(argv=None) -> int:
         print(f"lstm-train: error: {err}", file=sys.stderr)
         return 2
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ log noise
-    from lstm_app.trainer import train  # imports TensorFlow: once the inputs are known good
+    from lstm_app.training.trainer import (
+        train,  # imports TensorFlow: once the inputs are known good
+    )
 
     polite_kill = signal.signal(signal.SIGTERM, _interrupt)  # a polite kill stops like Ctrl-C
     try:
@@ -260,7 +262,7 @@ def build_compare_parser() -> argparse.ArgumentParser:
 
 def compare_main(argv=None) -> int:
     """Runs `lstm-compare`; returns the exit status."""
-    from lstm_app.compare import comparison_table, load_run, plot_comparison
+    from lstm_app.evaluation.compare import comparison_table, load_run, plot_comparison
 
     args = build_compare_parser().parse_args(argv)
     try:
@@ -316,7 +318,7 @@ def export_main(argv=None) -> int:
         print(f"lstm-export: error: {err}", file=sys.stderr)
         return 2
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    from lstm_app.exporter import export_run
+    from lstm_app.serving.exporter import export_run
 
     out = export_run(run_dir, formats, args.out)
     print(f"Exported {', '.join(formats)} to {out}/ (metadata.json describes the inputs)")
@@ -357,7 +359,7 @@ def predict_main(argv=None) -> int:
     """Runs `lstm-predict`; returns the exit status."""
     args = build_predict_parser().parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    from lstm_app.predict import forecast_csv, load_forecaster
+    from lstm_app.serving.predict import forecast_csv, load_forecaster
 
     try:
         if args.output is not None and args.output.exists():

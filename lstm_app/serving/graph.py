@@ -9,9 +9,9 @@ train split's statistics; `ToOriginalUnits` unscales the model's outputs and inv
 transforms from the raw window's own target values. Both are written with `keras.ops`, so the
 whole thing exports as one graph: a consumer feeds raw values and reads forecasts, with no
 scaler file to apply and no lstm_app to install (but for the `.keras` file, which needs the
-layers registered by importing `lstm_app.serving`).
+layers registered by importing `lstm_app.serving.graph`).
 
-The transforms here are those of `lstm_app.transforms` (log, diff, seasonal_diff), written
+The transforms here are those of `lstm_app.data.transforms` (log, diff, seasonal_diff), written
 again for windows in graph operations; `tests/test_export.py` checks that both give the same
 forecasts.
 
@@ -24,7 +24,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from lstm_app.spec import ServingSpec
+from lstm_app.serving.spec import ServingSpec
 
 
 def _stages(target, transforms, season_length):

@@ -15,7 +15,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from lstm_app.layers import GateLSTM
+from lstm_app.models.layers import GateLSTM
 
 
 @dataclass(frozen=True)

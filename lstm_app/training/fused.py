@@ -38,7 +38,7 @@ exported is the plain one, so nothing downstream knows fusion happened.
 import keras
 from keras import ops
 
-from lstm_app.layers import GateLSTM
+from lstm_app.models.layers import GateLSTM
 
 # The longest window trained fused. The loop over time is unrolled when the training step is
 # traced, and tracing grows with the steps (2 cores: about 10 s at 120 steps, 50 s

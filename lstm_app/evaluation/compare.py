@@ -18,7 +18,7 @@ import yaml
 from matplotlib.figure import Figure
 
 from lstm_app.errors import UserInputError
-from lstm_app.rundir import require_finished
+from lstm_app.runs.rundir import require_finished
 
 
 @dataclass(frozen=True)

@@ -371,7 +371,7 @@ class TrainingConfig:
     shuffle: bool = True  # reshuffle the training windows every epoch
     jit_compile: bool = False  # compile the training step with XLA (Keras leaves it off on CPU)
     steps_per_execution: int = bounded(1, ge=1)  # training steps per call into the graph
-    fused: bool = True  # on a CPU, train stacked LSTM layers in one graph (lstm_app.fused)
+    fused: bool = True  # on a CPU, train stacked LSTM layers in one graph (lstm_app.training.fused)
     callbacks: CallbacksConfig = field(default_factory=CallbacksConfig)
 
 

@@ -30,7 +30,7 @@ import numpy as np
 import tensorflow as tf
 
 from lstm_app.errors import UserInputError
-from lstm_app.rundir import write_atomic, write_text
+from lstm_app.runs.rundir import write_atomic, write_text
 
 RESUME_DIR = ".resume"
 # the counters of the callbacks that keep state between epochs

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from lstm_app.layers import GateLSTM
+from lstm_app.models.layers import GateLSTM
 
 BASELINE_MSE = 1 / 6  # predicting the mean sum, 1, for a sum of two uniform values
 RECURRENT = {

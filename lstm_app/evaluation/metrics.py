@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from lstm_app.data import PreparedData, SplitData, infer_frequency, time_text
+from lstm_app.data.prepare import PreparedData, SplitData, infer_frequency, time_text
 
 BASELINES = ("persistence", "seasonal_naive", "mean")
 

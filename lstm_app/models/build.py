@@ -11,9 +11,9 @@ import dataclasses
 import keras
 import tensorflow as tf
 
-from lstm_app.config import ModelConfig, TrainingConfig
-from lstm_app.fused import fuse
-from lstm_app.layers import GateLSTM
+from lstm_app.config.schema import ModelConfig, TrainingConfig
+from lstm_app.models.layers import GateLSTM
+from lstm_app.training.fused import fuse
 
 KERAS_LAYERS = {
     "lstm": keras.layers.LSTM,
@@ -71,7 +71,7 @@ def _compile(model: keras.Model, optimizer, training: TrainingConfig) -> keras.M
 
 def training_model(model: keras.Model, training: TrainingConfig) -> keras.Model:
     """The model to fit: `model` itself, or with `training.fused` on a CPU its fused twin (see
-    `lstm_app.fused`: the same variables, its stacked LSTM layers trained in one graph),
+    `lstm_app.training.fused`: the same variables, its stacked LSTM layers trained in one graph),
     compiled with `model`'s optimizer (one optimizer state for both) and the speed options.
 
     On a GPU, `model` itself: the built-in layer's cuDNN kernel beats any graph of steps.

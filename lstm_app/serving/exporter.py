@@ -2,7 +2,7 @@
 
     export_run(run_dir, ["keras", "saved_model", "onnx", "tflite"])   # -> RUN/export/
 
-Every format holds the serving model (`lstm_app.serving`): raw feature values in, forecasts in
+Every format holds the serving model (`lstm_app.serving.graph`): raw feature values in, forecasts in
 the target's original units out; scaling and target transforms are inside it.
 
     model.keras     Keras; `keras.models.load_model` reads it once `lstm_app` is imported.
@@ -32,10 +32,10 @@ import keras
 import tensorflow as tf
 import yaml
 
-import lstm_app.layers  # noqa: F401  (registers GateLSTM for loading model.keras)
-from lstm_app.rundir import require_finished, write_atomic, write_json
-from lstm_app.serving import build_serving_model, unrolled_copy
-from lstm_app.spec import ARTEFACTS, FORMATS, ServingSpec, check_export
+import lstm_app.models.layers  # noqa: F401  (registers GateLSTM for loading model.keras)
+from lstm_app.runs.rundir import require_finished, write_atomic, write_json
+from lstm_app.serving.graph import build_serving_model, unrolled_copy
+from lstm_app.serving.spec import ARTEFACTS, FORMATS, ServingSpec, check_export
 
 
 @contextlib.contextmanager

@@ -1,0 +1,1 @@
+"""The command-line tools, one module each: they parse arguments and call the API."""
