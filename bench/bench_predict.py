@@ -23,11 +23,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from lstm_app.config.schema import load_config
+from lstm_app.config.load import load_config
+from lstm_app.pipeline import train
 from lstm_app.runs.rundir import write_json
 from lstm_app.serving.exporter import export_run
 from lstm_app.serving.predict import load_forecaster
-from lstm_app.training.trainer import train
 
 CONFIG = Path(__file__).resolve().parent.parent / "configs" / "article.yaml"
 

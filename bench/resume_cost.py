@@ -19,10 +19,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from bench_gate_lstm import machine  # (bench/ is on the path when run as a script)
 
-from lstm_app.config.schema import load_config
+from lstm_app.config.load import load_config
 from lstm_app.data.prepare import prepare_data
+from lstm_app.pipeline import train
 from lstm_app.training.resume import ResumePoint
-from lstm_app.training.trainer import train
 
 
 def main() -> None:

@@ -18,8 +18,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np
 
-from lstm_app.config.schema import load_config
-from lstm_app.training.trainer import train
+from lstm_app.config.load import load_config
+from lstm_app.pipeline import train
 
 
 def main() -> None:

@@ -36,7 +36,7 @@ import numpy as np
 import tensorflow as tf
 from bench_gate_lstm import machine  # (bench/ is on the path when run as a script)
 
-from lstm_app.config.schema import config_from_dict
+from lstm_app.config.load import config_from_dict
 from lstm_app.data.prepare import prepare_data
 from lstm_app.models.layers import GateLSTM
 from lstm_app.training.fit import fit_model, make_callbacks
@@ -176,8 +176,9 @@ def torch_fit(windows: int, width: int, batch: int, epochs: int):
 
 WINDOWING = """
 import os, sys, threading, time
-from lstm_app.config.schema import config_from_dict
-from lstm_app.data.prepare import make_dataset, prepare_data
+from lstm_app.config.load import config_from_dict
+from lstm_app.data.prepare import prepare_data
+from lstm_app.data.windows import make_dataset
 import tensorflow as tf  # its own memory is not the windowing's: measured from here
 
 def resident():  # bytes in memory now

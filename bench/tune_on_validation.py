@@ -17,8 +17,8 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from lstm_app.config.schema import load_config
-from lstm_app.training.trainer import train
+from lstm_app.config.load import load_config
+from lstm_app.pipeline import train
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 

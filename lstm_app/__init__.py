@@ -16,7 +16,6 @@ __version__ = "0.1.0"
 
 _API = (
     "TrainResult",
-    "build_datasets",
     "build_model",
     "evaluate",
     "export",
@@ -25,6 +24,7 @@ _API = (
     "load_config",
     "load_forecaster",
     "plot_gates",
+    "prepare_data",
     "trace_gates",
     "train",
 )

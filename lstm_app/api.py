@@ -2,7 +2,7 @@
 
     import lstm_app
     cfg = lstm_app.load_config("configs/article.yaml", ["training.epochs=20"])
-    data = lstm_app.build_datasets(cfg)          # cleaned, transformed, split, scaled
+    data = lstm_app.prepare_data(cfg)            # cleaned, transformed, split, scaled
     result = lstm_app.train(cfg, data=data)      # fits, evaluates, writes runs/<name>-<time>/
     result.metrics["test"]["mae"], result.metrics["baselines"]["persistence"]["mae"]
     lstm_app.export(result.run_dir, ["saved_model"])
@@ -15,20 +15,20 @@ from pathlib import Path
 
 import keras
 
-from lstm_app.config.schema import Config, load_config
-from lstm_app.data.prepare import PreparedData, prepare_data
+from lstm_app.config.load import load_config
+from lstm_app.config.schema import Config
+from lstm_app.data import prepare
+from lstm_app.data.prepare import PreparedData
 from lstm_app.evaluation.metrics import metrics_report
-from lstm_app.models.build import build_model as _build_layers
-from lstm_app.models.build import compile_model
+from lstm_app.models.build import build_sequential
 from lstm_app.models.gates import plot_gates, trace_gates
+from lstm_app.pipeline import TrainResult, train
 from lstm_app.serving.exporter import export_run
 from lstm_app.serving.predict import forecast_csv, load_forecaster
-from lstm_app.training.fit import fit_model, forecast
-from lstm_app.training.trainer import TrainResult, train
+from lstm_app.training.fit import compile_model, fit_model, forecast
 
 __all__ = [
     "TrainResult",
-    "build_datasets",
     "build_model",
     "evaluate",
     "export",
@@ -37,21 +37,23 @@ __all__ = [
     "load_config",
     "load_forecaster",
     "plot_gates",
+    "prepare_data",
     "trace_gates",
     "train",
 ]
 
 
-def build_datasets(cfg: Config) -> PreparedData:
+def prepare_data(cfg: Config) -> PreparedData:
     """The data of `cfg`, loaded, cleaned, transformed, split by time and scaled (train split
     statistics only); `.splits["train"].windows()` gives `(n, input_width, features)` inputs
     and `(n, horizon)` targets."""
-    return prepare_data(cfg.data, cfg.seed)
+    return prepare.prepare_data(cfg.data, cfg.seed)
 
 
 def build_model(cfg: Config, data: PreparedData) -> keras.Model:
-    """The compiled model of `cfg` for `data`: `(batch, time, features) -> (batch, horizon)`."""
-    return compile_model(_build_layers(cfg.model, data.n_features), cfg.training)
+    """The model of `cfg` for `data`, compiled (ready to fit):
+    `(batch, time, features) -> (batch, horizon)`."""
+    return compile_model(build_sequential(cfg.model, data.n_features), cfg.training)
 
 
 def evaluate(model: keras.Model, data: PreparedData, batch_size: int = 256) -> dict:

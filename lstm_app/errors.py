@@ -5,6 +5,8 @@ expected and what was found. The CLI prints it on one line and exits with status
 else that escapes is a bug in this package, and keeps its traceback.
 """
 
+import difflib
+
 
 class UserInputError(Exception):
     """Bad input from the user, reported as one line (exit status 2)."""
@@ -44,6 +46,26 @@ def format_key(key: tuple) -> str:
         else:
             text += f".{part}" if text else str(part)
     return text
+
+
+def describe(value) -> str:
+    """How a received value is shown in messages: `'abc'`, `3`, `a list`, `nothing (null)`."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def suggest(word, choices) -> str:
+    """`; did you mean 'x'?` for the closest of `choices` to `word`, or an empty string."""
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 class RunFailedError(Exception):

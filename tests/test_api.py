@@ -26,18 +26,18 @@ def test_the_package_names_exactly_the_api():
 
 
 def test_api_names_are_the_functions_even_after_their_modules_load():
+    import lstm_app.pipeline
     import lstm_app.serving.exporter
-    import lstm_app.training.trainer
 
     assert callable(lstm_app.train) and callable(lstm_app.export)
-    assert lstm_app.train is lstm_app.training.trainer.train
+    assert lstm_app.train is lstm_app.pipeline.train
 
 
 def test_api_runs_the_pipeline_step_by_step(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     path = write_yaml(tmp_path / "tiny.yaml", tiny_config_dict())
     cfg = lstm_app.load_config(path, ["training.epochs=2"])
-    data = lstm_app.build_datasets(cfg)
+    data = lstm_app.prepare_data(cfg)
     inputs, targets = data.splits["train"].windows()
     model = lstm_app.build_model(cfg, data)
     assert model(np.asarray(inputs[:3])).shape == (3, 1) and targets.shape[1] == 1

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from conftest import tiny_config_dict
 
-from lstm_app.config.schema import SplitConfig, config_from_dict
+from lstm_app.config.load import config_from_dict
+from lstm_app.config.schema import SplitConfig
 from lstm_app.data.prepare import prepare_data, split_bounds
 from lstm_app.errors import DataError
 from lstm_app.evaluation.backtest import check_folds, fold_bounds, run_backtest
@@ -56,8 +57,8 @@ def test_backtest_scores_every_fold_and_summarises_them():
     result = run_backtest(cfg, data, last, forecast_fold)
     assert [f["fold"] for f in result["folds"]] == [1, 2, 3] and len(seen) == 2
     for fold in seen:  # each fold's training rows end before its test rows begin
-        assert fold.splits["train"].offset + len(fold.splits["train"].target) <= (
-            fold.splits["test"].offset
+        assert fold.splits["train"].first_row + len(fold.splits["train"].target) <= (
+            fold.splits["test"].first_row
         )
     maes = [f["model"]["mae"] for f in result["folds"]]
     assert maes == pytest.approx([1.0, 1.0, 3.0])

@@ -5,13 +5,8 @@ from pathlib import Path
 import pytest
 from conftest import ARTICLE_CONFIG, REPO, tiny_config_dict, write_yaml
 
-from lstm_app.config.schema import (
-    Config,
-    config_from_dict,
-    config_to_dict,
-    load_config,
-    parse_override,
-)
+from lstm_app.config.load import config_from_dict, config_to_dict, load_config, parse_override
+from lstm_app.config.schema import Config
 from lstm_app.errors import ConfigError, UserInputError
 
 

@@ -4,17 +4,19 @@ import numpy as np
 import pytest
 from conftest import tiny_config_dict
 
-from lstm_app.config.schema import config_from_dict
+from lstm_app.config.load import config_from_dict
 from lstm_app.data.prepare import prepare_data
-from lstm_app.evaluation.metrics import (
+from lstm_app.evaluation.baselines import (
     baseline_forecasts,
+    persistence_forecast,
+    seasonal_naive_forecast,
+)
+from lstm_app.evaluation.metrics import (
     forecast_metrics,
     mae,
     mape,
     metrics_report,
-    persistence_forecast,
     rmse,
-    seasonal_naive_forecast,
     seasonal_scale,
     smape,
 )

@@ -14,12 +14,13 @@ import pandas as pd
 import pytest
 from conftest import LSTM_TRAIN, tiny_config_dict, write_yaml
 
-from lstm_app.config.schema import config_from_dict
+from lstm_app.config.load import config_from_dict
+from lstm_app.pipeline import train
 from lstm_app.serving.exporter import export_run
+from lstm_app.serving.formats import FORMATS, missing_extras
 from lstm_app.serving.graph import build_serving_model
 from lstm_app.serving.predict import forecast_csv, load_forecaster, raw_inputs
-from lstm_app.serving.spec import FORMATS, ServingSpec, missing_extras
-from lstm_app.training.trainer import train
+from lstm_app.serving.spec import ServingSpec
 
 LSTM_EXPORT = LSTM_TRAIN.with_name("lstm-export")
 # what TensorFlow's C++ runtime prints on stderr while it loads, before any setting can stop it
@@ -75,7 +76,7 @@ def exported(request, tmp_path_factory):
     run_dir.mkdir()
     result = train(_config(csv, request.param), run_dir, verbose=0)
     (run_dir / "run.json").write_text(json.dumps({"status": "done", "versions": {}}))
-    out = export_run(run_dir, list(FORMATS))
+    out = export_run(run_dir, list(FORMATS.names()))
     return result, out, csv
 
 

@@ -8,13 +8,13 @@ import tensorflow as tf
 from conftest import tiny_config_dict
 
 import lstm_app.training.fused
-from lstm_app.config.schema import config_from_dict
+from lstm_app.config.load import config_from_dict
 from lstm_app.data.prepare import prepare_data
-from lstm_app.models.build import build_model, compile_model, training_model
+from lstm_app.models.build import build_sequential as build_model
 from lstm_app.models.layers import GateLSTM
-from lstm_app.training.fit import fit_model
+from lstm_app.pipeline import train
+from lstm_app.training.fit import compile_model, fit_model, training_model
 from lstm_app.training.fused import FusedLSTM, fusable, fuse, lstm_stack
-from lstm_app.training.trainer import train
 
 
 def _stack(units, input_dim, return_sequences, kind=keras.layers.LSTM, seed=0):

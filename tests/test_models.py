@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 from conftest import ARTICLE_CONFIG, tiny_config_dict
 
-from lstm_app.config.schema import Activation, config_from_dict, load_config
-from lstm_app.models.build import OPTIMIZERS, build_model, compile_model
+from lstm_app.config.load import config_from_dict, load_config
+from lstm_app.config.schema import OPTIMIZERS, Activation
+from lstm_app.models.build import build_sequential as build_model
+from lstm_app.training.fit import compile_model
 
 
 def test_article_config_builds_exactly_the_article_model():

@@ -15,10 +15,11 @@ from conftest import LSTM_TRAIN, lstm_train, tiny_config_dict, write_yaml
 
 import lstm_app.training.trainer
 from lstm_app.cli import lstm_train as cli
-from lstm_app.config.schema import config_from_dict
+from lstm_app.config.load import config_from_dict
 from lstm_app.errors import RunFailedError
-from lstm_app.training.resume import RESUME_DIR, ResumePoint
-from lstm_app.training.trainer import train
+from lstm_app.pipeline import train
+from lstm_app.runs.rundir import RESUME_DIR
+from lstm_app.training.resume import ResumePoint
 
 # every callback that keeps counters between epochs, and dropout's random masks
 STATEFUL = {

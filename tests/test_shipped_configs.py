@@ -6,7 +6,7 @@ import re
 import pytest
 from conftest import REPO, lstm_train
 
-from lstm_app.config.schema import load_config
+from lstm_app.config.load import load_config
 from lstm_app.data.prepare import prepare_data
 
 CONFIGS = sorted((REPO / "configs").glob("*.yaml"))

@@ -10,12 +10,12 @@ import pytest
 import yaml
 from conftest import RUN_FILES, tiny_config_dict
 
-from lstm_app.config.schema import config_from_dict
-from lstm_app.data.prepare import load_series
+from lstm_app.config.load import config_from_dict
+from lstm_app.data.io import load_series
 from lstm_app.errors import RunFailedError
 from lstm_app.models.layers import VARIANTS
+from lstm_app.pipeline import train
 from lstm_app.training.fit import make_callbacks
-from lstm_app.training.trainer import train
 
 
 def _train(tmp_path, name="run", **sections):

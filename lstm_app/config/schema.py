@@ -1,30 +1,34 @@
-"""The config schema: typed, validated, unknown keys rejected, paths resolved.
+"""The config schema: every key a config may hold, its type, default and bounds, and the
+registries of the choices it can name.
 
-A config is a YAML file with four parts, `name`/`seed`, `data`, `model` and `training`
-(`configs/article.yaml` comments every key). `load_config` reads it with YAML's safe loader,
-applies `--set KEY=VALUE` overrides, and builds the frozen dataclasses below, checking every
-value on the way. Any mistake becomes a `ConfigError` that names the file, the key, what was
-expected and what was found, e.g.
+A config has the parts `name`/`seed`, `data`, `model`, `training`, `evaluation` and `export`
+(`configs/article.yaml` comments every key). The frozen dataclasses below are the schema: a
+field's type is what the YAML value must be, its default is used when the key is absent (no
+default: the key is required), `bounded` bounds a number, `choice` names a registry. Checks that
+involve several keys live in each class's `_finish`. `lstm_app.config.validate` builds them
+from plain values; `lstm_app.config.load` reads YAML files and `--set` overrides.
 
-    configs/my.yaml: training.epoch: unknown key; did you mean 'epochs'?
-
-The dataclasses are the schema: a field's type is what the YAML value must be, its default is
-used when the key is absent (no default: the key is required), and `ge`/`gt`/`le`/`lt` in its
-metadata bound numbers. Checks that involve several keys live in each class's `_finish`.
+The registries here are the one place where each choice is declared: `LAYER_TYPES` (a layer
+type: its config class and its Keras class), `OPTIMIZERS` and `LOSSES` (their Keras names).
+Keras classes are named by import path, resolved when the model is built, so that a config is
+checked before TensorFlow loads. The target's transforms and the export formats are declared
+with their implementations (`lstm_app.data.transforms.TRANSFORMS`,
+`lstm_app.serving.formats.FORMATS`), catalogues that import no TensorFlow.
 """
 
 import dataclasses
-import difflib
 import math
 import re
-import types
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Union, get_args, get_origin, get_type_hints
+from typing import Literal
 
-import yaml
-
-from lstm_app.errors import ConfigError, UserInputError, format_key
+from lstm_app.config.validate import bounded, choice
+from lstm_app.data.transforms import TRANSFORMS
+from lstm_app.errors import ConfigError
+from lstm_app.models.variants import VARIANTS
+from lstm_app.registry import Registry
+from lstm_app.serving.formats import FORMATS
 
 Activation = Literal[
     "tanh",
@@ -48,11 +52,6 @@ Monitor = Literal["val_loss", "loss"]
 
 
 MAX_UNITS = 65536  # per layer: more is a typo, not a model (it would not fit in memory)
-
-
-def bounded(default=dataclasses.MISSING, **bounds):
-    """A dataclass field whose number must satisfy `bounds` (`ge`, `gt`, `le`, `lt`)."""
-    return field(default=default, metadata=bounds)
 
 
 # --------------------------------------------------------------------------------------------
@@ -114,7 +113,7 @@ class DataConfig:
     features: tuple[str, ...] | None = None  # input columns; default: the target alone
     categorical: tuple[str, ...] = ()  # feature columns of labels, one-hot encoded
     missing: Literal["error", "drop", "ffill", "interpolate"] = "error"  # empty or NA cells
-    transforms: tuple[Literal["log", "diff", "seasonal_diff"], ...] = ()  # of the target
+    transforms: tuple[str, ...] = choice((), TRANSFORMS)  # of the target, in order
     season_length: int = bounded(1, ge=1)  # steps per season: seasonal naive, MASE, seasonal_diff
     window: WindowConfig = field(default_factory=WindowConfig)
     split: SplitConfig = field(default_factory=SplitConfig)
@@ -199,17 +198,7 @@ class RecurrentLayerConfig:
     recurrent_dropout: float = bounded(0.0, ge=0, lt=1)  # on the recurrent state
 
 
-GateVariant = Literal[
-    "vanilla",
-    "peephole",
-    "cifg",
-    "no_input_gate",
-    "no_forget_gate",
-    "no_output_gate",
-    "no_input_activation",
-    "no_output_activation",
-    "article",
-]
+GateVariant = Literal[tuple(VARIANTS)]  # the variants of lstm_app.models.layers.GateLSTM
 
 
 @dataclass(frozen=True)
@@ -248,29 +237,36 @@ class DropoutLayerConfig:
     rate: float = bounded(ge=0, lt=1)
 
 
-LAYER_CONFIGS = {
-    "lstm": RecurrentLayerConfig,
-    "gate_lstm": GateLSTMLayerConfig,
-    "gru": RecurrentLayerConfig,
-    "simple_rnn": SimpleRNNLayerConfig,
-    "dense": DenseLayerConfig,
-    "dropout": DropoutLayerConfig,
-}
-RECURRENT_TYPES = ("lstm", "gate_lstm", "gru", "simple_rnn")
-LayerConfig = (
-    RecurrentLayerConfig
-    | GateLSTMLayerConfig
-    | SimpleRNNLayerConfig
-    | DenseLayerConfig
-    | DropoutLayerConfig
+@dataclass(frozen=True)
+class LayerType:
+    """What a layer `type` of `model.layers` is: the dataclass its keys are checked against,
+    the Keras layer class built with them (an import path, `module.Class`, resolved by
+    `lstm_app.models.build`), and whether it is recurrent (reads a sequence)."""
+
+    config: type
+    keras: str
+    recurrent: bool
+
+
+LAYER_TYPES = Registry("layer type")
+LAYER_TYPES.add("lstm", LayerType(RecurrentLayerConfig, "keras.layers.LSTM", recurrent=True))
+LAYER_TYPES.add(
+    "gate_lstm", LayerType(GateLSTMLayerConfig, "lstm_app.models.layers.GateLSTM", recurrent=True)
 )
+LAYER_TYPES.add("gru", LayerType(RecurrentLayerConfig, "keras.layers.GRU", recurrent=True))
+LAYER_TYPES.add(
+    "simple_rnn", LayerType(SimpleRNNLayerConfig, "keras.layers.SimpleRNN", recurrent=True)
+)
+LAYER_TYPES.add("dense", LayerType(DenseLayerConfig, "keras.layers.Dense", recurrent=False))
+LAYER_TYPES.add("dropout", LayerType(DropoutLayerConfig, "keras.layers.Dropout", recurrent=False))
+RECURRENT_TYPES = tuple(name for name, kind in LAYER_TYPES.items() if kind.recurrent)
 
 
 @dataclass(frozen=True)
 class ModelConfig:
     """The stacked layers, in order, after an input of shape `(None, n_features)`."""
 
-    layers: tuple[LayerConfig, ...]
+    layers: tuple[object, ...] = field(metadata={"by_type": LAYER_TYPES})  # see LAYER_TYPES
 
     def _finish(self):
         if not any(layer.type in RECURRENT_TYPES for layer in self.layers):
@@ -302,6 +298,19 @@ class ModelConfig:
 
 # --------------------------------------------------------------------------------------------
 # training
+
+OPTIMIZERS = Registry("optimizer")  # name -> the Keras optimizer class, by import path
+OPTIMIZERS.add("adam", "keras.optimizers.Adam")
+OPTIMIZERS.add("adamw", "keras.optimizers.AdamW")
+OPTIMIZERS.add("nadam", "keras.optimizers.Nadam")
+OPTIMIZERS.add("rmsprop", "keras.optimizers.RMSprop")
+OPTIMIZERS.add("sgd", "keras.optimizers.SGD")
+OPTIMIZERS.add("adagrad", "keras.optimizers.Adagrad")
+
+LOSSES = Registry("loss")  # name -> the loss `model.compile(loss=...)` is given (Keras's name)
+LOSSES.add("mean_squared_error", "mean_squared_error")
+LOSSES.add("mean_absolute_error", "mean_absolute_error")
+LOSSES.add("huber", "huber")
 
 
 @dataclass(frozen=True)
@@ -363,9 +372,9 @@ class CallbacksConfig:
 class TrainingConfig:
     """How the model is compiled and fitted."""
 
-    optimizer: Literal["adam", "adamw", "nadam", "rmsprop", "sgd", "adagrad"] = "adam"
+    optimizer: str = choice("adam", OPTIMIZERS)
     learning_rate: float = bounded(0.001, gt=0)
-    loss: Literal["mean_squared_error", "mean_absolute_error", "huber"] = "mean_squared_error"
+    loss: str = choice("mean_squared_error", LOSSES)
     epochs: int = bounded(200, ge=1)
     batch_size: int = bounded(64, ge=1)
     shuffle: bool = True  # reshuffle the training windows every epoch
@@ -397,14 +406,12 @@ class EvaluationConfig:
 # --------------------------------------------------------------------------------------------
 # export
 
-ExportFormat = Literal["keras", "saved_model", "onnx", "tflite"]
-
 
 @dataclass(frozen=True)
 class ExportConfig:
     """Formats to export the trained model to, into RUN/export/, when training ends."""
 
-    formats: tuple[ExportFormat, ...] = ()
+    formats: tuple[str, ...] = choice((), FORMATS)  # see lstm_app.serving.formats
 
     def _finish(self):
         for i, name in enumerate(self.formats):
@@ -447,315 +454,3 @@ class Config:
                 f"{horizon}, got units {units}",
             )
         return self
-
-
-# --------------------------------------------------------------------------------------------
-# building the dataclasses from plain YAML values
-
-_TYPE_NAMES = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
-_BOUND_TEXT = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
-_BOUND_CHECK = {
-    "ge": lambda v, b: v >= b,
-    "gt": lambda v, b: v > b,
-    "le": lambda v, b: v <= b,
-    "lt": lambda v, b: v < b,
-}
-
-
-def _describe(value) -> str:
-    """How a received value is shown in messages."""
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _suggest(word: str, choices) -> str:
-    """`; did you mean 'x'?` for the closest choice, or an empty string."""
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
-
-
-def _is_required(f: dataclasses.Field) -> bool:
-    return f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-
-
-def _build(cls, raw, key: tuple):
-    """Builds dataclass `cls` from the mapping `raw`, found at `key` in the config."""
-    names = [f.name for f in dataclasses.fields(cls)]
-    if isinstance(raw, bool) and "enabled" in names:
-        raw = {"enabled": raw}
-    if not isinstance(raw, dict):
-        raise ConfigError(key, f"expected a mapping of keys, got {_describe(raw)}")
-    for name in raw:
-        if name not in names:
-            hint = _suggest(name, names) or f"; expected one of: {', '.join(names)}"
-            raise ConfigError((*key, name), f"unknown key{hint}")
-    hints = get_type_hints(cls)
-    values = {}
-    for f in dataclasses.fields(cls):
-        if f.name in raw:
-            values[f.name] = _coerce(raw[f.name], hints[f.name], (*key, f.name), f.metadata)
-        elif _is_required(f):
-            raise ConfigError((*key, f.name), "missing required key")
-        elif dataclasses.is_dataclass(f.default_factory):  # an absent section: its defaults,
-            values[f.name] = _build(f.default_factory, {}, (*key, f.name))  # checked as given
-    obj = cls(**values)
-    if hasattr(obj, "_finish"):
-        try:
-            obj = obj._finish()
-        except ConfigError as err:
-            raise ConfigError(key + err.key, err.message) from None
-    return obj
-
-
-def _build_layer(raw, key: tuple):
-    """Builds one entry of `model.layers`, choosing its schema by its `type`."""
-    if not isinstance(raw, dict):
-        raise ConfigError(key, f"expected a mapping with a 'type' key, got {_describe(raw)}")
-    kind = raw.get("type")
-    if not isinstance(kind, str) or kind not in LAYER_CONFIGS:
-        choices = ", ".join(LAYER_CONFIGS)
-        if kind is None:
-            raise ConfigError((*key, "type"), f"missing required key; expected one of: {choices}")
-        hint = _suggest(kind, LAYER_CONFIGS)
-        raise ConfigError(
-            (*key, "type"), f"expected one of: {choices}; got {_describe(kind)}{hint}"
-        )
-    return _build(LAYER_CONFIGS[kind], raw, key)
-
-
-def _coerce(value, tp, key: tuple, bounds):
-    """Checks that `value` (from YAML) has type `tp` and returns it in the schema's form."""
-    origin = get_origin(tp)
-    if tp == LayerConfig:
-        return _build_layer(value, key)
-    if origin in (Union, types.UnionType):
-        options = [a for a in get_args(tp) if a is not type(None)]
-        if value is None and len(options) < len(get_args(tp)):
-            return None
-        (only,) = options
-        return _coerce(value, only, key, bounds)
-    if origin is Literal:
-        choices = get_args(tp)
-        if value not in choices or isinstance(value, bool):
-            listed = ", ".join(str(c) for c in choices)
-            hint = _suggest(value, choices) if isinstance(value, str) else ""
-            raise ConfigError(key, f"expected one of: {listed}; got {_describe(value)}{hint}")
-        return value
-    if origin is tuple:
-        if not isinstance(value, list):
-            raise ConfigError(key, f"expected a list, got {_describe(value)}")
-        (item_type, _) = get_args(tp)
-        return tuple(_coerce(v, item_type, (*key, i), {}) for i, v in enumerate(value))
-    if dataclasses.is_dataclass(tp):
-        return _build(tp, value, key)
-    if tp is Path:
-        if not isinstance(value, str) or not value.strip():
-            raise ConfigError(key, f"expected a file path, got {_describe(value)}")
-        return Path(value)
-    return _check_scalar(value, tp, key, bounds)
-
-
-def _check_scalar(value, tp, key: tuple, bounds):
-    """Checks a bool, int, float or str value, and its bounds."""
-    ok = {
-        bool: isinstance(value, bool),
-        int: isinstance(value, int) and not isinstance(value, bool),
-        float: isinstance(value, (int, float)) and not isinstance(value, bool),
-        str: isinstance(value, str),
-    }[tp]
-    bound_text = " and ".join(
-        f"{_BOUND_TEXT[op]} {b if isinstance(b, int) else f'{b:g}'}" for op, b in bounds.items()
-    )
-    expected = _TYPE_NAMES[tp] + (f" {bound_text}" if bound_text else "")
-    if not ok or (tp is float and not math.isfinite(value)):
-        raise ConfigError(key, f"expected {expected}, got {_describe(value)}")
-    if tp is str and not value.strip():
-        raise ConfigError(key, "expected a non-empty string, got ''")
-    if any(not _BOUND_CHECK[op](value, b) for op, b in bounds.items()):
-        raise ConfigError(key, f"expected {expected}, got {_describe(value)}")
-    return float(value) if tp is float else value
-
-
-def config_from_dict(raw: dict) -> Config:
-    """Builds and checks a `Config` from plain values (e.g. `yaml.safe_load` of a config file).
-
-    Relative `data.path` values are kept as they are; `load_config` resolves them.
-    Raises `ConfigError` naming the key.
-    """
-    return _build(Config, raw, ())
-
-
-def config_to_dict(obj) -> dict:
-    """The plain-value form of a config (or part of one), ready for `yaml.safe_dump`."""
-    if dataclasses.is_dataclass(obj):
-        return {f.name: config_to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-    if isinstance(obj, (tuple, list)):
-        return [config_to_dict(v) for v in obj]
-    if isinstance(obj, Path):
-        return str(obj)
-    return obj
-
-
-# --------------------------------------------------------------------------------------------
-# reading YAML files and --set overrides
-
-
-class _ConfigLoader(yaml.SafeLoader):
-    """YAML's safe loader, reading `1e-3` as a number (as YAML 1.2 does) and refusing
-    duplicate keys, which the plain safe loader silently lets the last one win."""
-
-
-_ConfigLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-    list("-+0123456789"),
-)
-
-
-def _construct_mapping(loader, node, deep=False):
-    seen = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if isinstance(key, (dict, list)):
-            continue  # the base constructor reports unhashable keys
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key '{key}'", key_node.start_mark
-            )
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_ConfigLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def parse_yaml(text: str, source: str):
-    """Parses YAML `text` safely; errors name `source` and the line."""
-    try:
-        return yaml.load(text, Loader=_ConfigLoader)
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = err.problem or err.context or "cannot be parsed"
-        raise UserInputError(f"{source}: {where}invalid YAML: {problem}") from None
-    except yaml.YAMLError as err:
-        raise UserInputError(f"{source}: invalid YAML: {err}") from None
-
-
-def read_config_file(path: Path) -> dict:
-    """The top-level mapping of a YAML config file. Raises UserInputError naming the file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserInputError(f"{path}: config file not found") from None
-    except IsADirectoryError:
-        raise UserInputError(f"{path}: is a directory, expected a YAML config file") from None
-    except UnicodeDecodeError as err:
-        raise UserInputError(f"{path}: not UTF-8 text (byte {err.start})") from None
-    except OSError as err:
-        raise UserInputError(f"{path}: cannot read the config: {err.strerror}") from None
-    raw = parse_yaml(text, str(path))
-    if raw is None:
-        raise UserInputError(f"{path}: the config is empty")
-    if not isinstance(raw, dict):
-        raise UserInputError(
-            f"{path}: expected a mapping of keys at the top level, got {_describe(raw)}"
-        )
-    return raw
-
-
-@dataclass(frozen=True)
-class Override:
-    """One `--set KEY=VALUE`: `key` as a path, `value` parsed as YAML, `text` as given."""
-
-    key: tuple
-    value: object
-    text: str
-
-
-def parse_override(text: str) -> Override:
-    """Parses `KEY=VALUE`, e.g. `training.epochs=20` or `model.layers.0.units=64`."""
-    name, sep, value_text = text.partition("=")
-    parts = name.strip().split(".") if name.strip() else []
-    if not sep or not parts or not all(parts):
-        raise UserInputError(
-            f"--set {text}: expected KEY=VALUE with a dotted key, e.g. training.epochs=20"
-        )
-    key = tuple(int(p) if p.isdigit() else p for p in parts)
-    value = parse_yaml(value_text, f"--set {text}")
-    return Override(key, value, text)
-
-
-def _apply_override(raw: dict, override: Override) -> None:
-    """Sets `override.value` at `override.key` in `raw`, creating sections as needed."""
-    node = raw
-    for depth, part in enumerate(override.key):
-        last = depth == len(override.key) - 1
-        here = format_key(override.key[:depth]) or "the config"
-        if isinstance(node, list):
-            if not isinstance(part, int) or not 0 <= part < len(node):
-                raise UserInputError(
-                    f"--set {override.text}: {here} is a list of {len(node)} items; expected an "
-                    f"index from 0 to {len(node) - 1}, got {part}"
-                )
-        elif not isinstance(node, dict):
-            raise UserInputError(f"--set {override.text}: {here} is a value, not a section")
-        elif not last and node.get(part) is None:
-            node[part] = {}
-        if last:
-            node[part] = override.value
-        else:
-            node = node[part]
-
-
-def _related(a: tuple, b: tuple) -> bool:
-    """True when one key path contains the other."""
-    n = min(len(a), len(b))
-    return a[:n] == b[:n]
-
-
-def _absolute(path_text, base: Path):
-    """`path_text` made absolute against `base`, if it is a relative path string."""
-    if not isinstance(path_text, str) or not path_text.strip():
-        return path_text
-    path = Path(path_text).expanduser()
-    return str(path if path.is_absolute() else (base / path).resolve())
-
-
-def load_config(path, overrides=()) -> Config:
-    """Reads, overrides and checks a YAML config.
-
-    Args:
-        path: the YAML file. A relative `data.path` in it resolves against its folder.
-        overrides: `KEY=VALUE` strings (as given to `--set`), values parsed as YAML; a
-            relative `data.path` given here resolves against the current directory.
-
-    Returns:
-        The checked `Config`, with `data.path` absolute.
-
-    Raises:
-        UserInputError (ConfigError for a bad key or value), naming the file and the key.
-    """
-    path = Path(path)
-    raw = read_config_file(path)
-    if isinstance(raw.get("data"), dict) and "path" in raw["data"]:
-        raw["data"]["path"] = _absolute(raw["data"]["path"], path.resolve().parent)
-    parsed = [parse_override(text) for text in overrides]
-    for override in parsed:
-        if override.key == ("data", "path"):
-            override = dataclasses.replace(override, value=_absolute(override.value, Path.cwd()))
-        _apply_override(raw, override)
-    try:
-        return config_from_dict(raw)
-    except ConfigError as err:
-        setters = [o.text for o in parsed if _related(o.key, err.key)]
-        source = f"{path} (with --set {setters[-1]})" if setters else str(path)
-        raise err.with_source(source) from None

@@ -1,7 +1,7 @@
 """Target transforms: turn a trending or seasonal series into one a model can learn, and turn
 the model's forecasts back into the original units.
 
-    pipeline = TargetPipeline.fit(y, ["log", "diff"], season_length=12)
+    pipeline = TargetPipeline.apply(y, ["log", "diff"], season_length=12)
     pipeline.transformed            # (time,): diff(log(y)), NaN in the first `lag` rows
     pipeline.invert(forecast, origins)   # (windows, horizon) back to y's units
 
@@ -12,11 +12,22 @@ None of them has parameters, so nothing is learnt from any split; each row of th
 series depends only on rows at or before it. Inverting a forecast made at origin t (the last
 row the model saw) uses the series up to t alone, and, for steps beyond one season, the
 forecast's own earlier steps.
+
+Each transform is one class, registered in `TRANSFORMS` under its config name, that holds
+everything about it: the rows it leaves undefined (`lag`), its numpy forms for whole series
+(`forward`, `inverse`, used in training and evaluation) and its `keras.ops` forms for windows
+(`forward_ops`, `inverse_ops`, used by the exported serving graph, `lstm_app.serving.graph`).
+A new transform is one more registered class. keras is imported only inside the ops forms, so
+this module loads without TensorFlow.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
+
+from lstm_app.registry import Registry
+
+TRANSFORMS = Registry("transform")
 
 
 class TransformError(ValueError):
@@ -27,8 +38,49 @@ class TransformError(ValueError):
         super().__init__(message)
 
 
+class Transform:
+    """What every transform provides.
+
+    Attributes:
+        lag: the leading rows `forward` leaves undefined (NaN).
+
+    numpy forms, on a whole series:
+        forward(y): `(time,)` -> `(time,)`, NaN in the first `lag` rows.
+        inverse(forecast, history, origins): `forecast` `(windows, horizon)` of the
+            transformed series for the steps after each origin, `history` `(time,)` the
+            series the transform applied to, `origins` `(windows,)` the row of each window's
+            last input -> `(windows, horizon)` in `history`'s units.
+
+    `keras.ops` forms, on windows (for the serving graph):
+        forward_ops(y): `(batch, time)` -> `(batch, time - lag)`, ending at the same row.
+        inverse_ops(forecast, history): `forecast` `(batch, horizon)`, `history`
+            `(batch, time)` the series the transform applied to, ending at the origin ->
+            `(batch, horizon)` in `history`'s units.
+    """
+
+    lag: int = 0
+
+    @classmethod
+    def from_season_length(cls, season_length: int) -> "Transform":
+        """The transform for a series with `season_length` steps per season (most ignore it)."""
+        return cls()
+
+    def forward(self, y: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def inverse(self, forecast, history, origins):
+        raise NotImplementedError
+
+    def forward_ops(self, y):
+        raise NotImplementedError
+
+    def inverse_ops(self, forecast, history):
+        raise NotImplementedError
+
+
+@TRANSFORMS.register("log")
 @dataclass(frozen=True)
-class Log:
+class Log(Transform):
     """y -> log(y); needs y > 0."""
 
     lag = 0
@@ -42,9 +94,20 @@ class Log:
     def inverse(self, forecast, history, origins):
         return np.exp(forecast)
 
+    def forward_ops(self, y):
+        from keras import ops
 
+        return ops.log(y)
+
+    def inverse_ops(self, forecast, history):
+        from keras import ops
+
+        return ops.exp(forecast)
+
+
+@TRANSFORMS.register("diff")
 @dataclass(frozen=True)
-class Diff:
+class Diff(Transform):
     """y -> y_t - y_{t-1}; the first row has no difference (NaN)."""
 
     lag = 1
@@ -58,12 +121,26 @@ class Diff:
         """y_{t+k} = y_t + (d_{t+1} + ... + d_{t+k})."""
         return history[origins][:, None] + np.cumsum(forecast, axis=1)
 
+    def forward_ops(self, y):
+        return y[:, 1:] - y[:, :-1]
 
+    def inverse_ops(self, forecast, history):
+        """y_{t+k} = y_t + d_{t+1} + ... + d_{t+k}."""
+        from keras import ops
+
+        return history[:, -1:] + ops.cumsum(forecast, axis=1)
+
+
+@TRANSFORMS.register("seasonal_diff")
 @dataclass(frozen=True)
-class SeasonalDiff:
+class SeasonalDiff(Transform):
     """y -> y_t - y_{t-m}; the first m rows have no difference (NaN)."""
 
     period: int
+
+    @classmethod
+    def from_season_length(cls, season_length: int) -> "SeasonalDiff":
+        return cls(season_length)
 
     @property
     def lag(self) -> int:
@@ -86,16 +163,31 @@ class SeasonalDiff:
             result[:, k] = forecast[:, k] + previous
         return result
 
+    def forward_ops(self, y):
+        m = self.period
+        return y[:, m:] - y[:, :-m]
 
-def make_transform(name: str, season_length: int):
-    """The transform called `name` (`log`, `diff` or `seasonal_diff`)."""
-    if name == "log":
-        return Log()
-    if name == "diff":
-        return Diff()
-    if name == "seasonal_diff":
-        return SeasonalDiff(season_length)
-    raise ValueError(f"unknown transform {name!r}; expected log, diff or seasonal_diff")
+    def inverse_ops(self, forecast, history):
+        """As `inverse`, one step at a time (the horizon must be static): the history's last
+        m rows for the first season, the forecast's own steps after it."""
+        from keras import ops
+
+        m = self.period
+        steps = []
+        for k in range(forecast.shape[1]):  # step k + 1
+            previous = history[:, k - m] if k < m else steps[k - m]
+            steps.append(forecast[:, k] + previous)
+        return ops.stack(steps, axis=1)
+
+
+def make_transform(name: str, season_length: int) -> Transform:
+    """The transform registered as `name`; KeyError listing the choices if there is none."""
+    return TRANSFORMS[name].from_season_length(season_length)
+
+
+def transforms_lag(names, season_length: int) -> int:
+    """How many leading rows the chain of transforms `names` leaves undefined."""
+    return sum(make_transform(name, season_length).lag for name in names)
 
 
 @dataclass(frozen=True)
@@ -114,7 +206,7 @@ class TargetPipeline:
     stages: tuple[np.ndarray, ...]
 
     @classmethod
-    def fit(cls, y: np.ndarray, names, season_length: int = 1) -> "TargetPipeline":
+    def apply(cls, y: np.ndarray, names, season_length: int = 1) -> "TargetPipeline":
         """Applies the transforms `names` to `y` `(time,)`. Raises TransformError."""
         steps = tuple(make_transform(name, season_length) for name in names)
         stages = [np.asarray(y, dtype=np.float64)]

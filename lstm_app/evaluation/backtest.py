@@ -15,9 +15,11 @@ the folds of each metric, for the model and for each baseline.
 import numpy as np
 
 from lstm_app.config.schema import Config, SplitConfig
-from lstm_app.data.prepare import PreparedData, count_windows, prepare_data, split_bounds
+from lstm_app.data.prepare import PreparedData, prepare_data, split_bounds
+from lstm_app.data.windows import count_windows
 from lstm_app.errors import DataError
-from lstm_app.evaluation import metrics as evaluation
+from lstm_app.evaluation.baselines import BASELINES
+from lstm_app.evaluation.metrics import metrics_report
 
 SUMMARY_METRICS = ("mae", "rmse", "mape", "smape", "mase")
 
@@ -85,13 +87,13 @@ def run_backtest(cfg: Config, data: PreparedData, last_report: dict, forecast_fo
             fold, report = data, last_report
         else:
             fold = prepare_data(cfg.data, cfg.seed, bounds=bounds)
-            report = evaluation.metrics_report(fold, {"test": forecast_fold(fold)})
+            report = metrics_report(fold, {"test": forecast_fold(fold)})
         train, test = fold.splits["train"], fold.splits["test"]
         results.append(
             {"fold": number, "train": _period(train), "test": _period(test), **_scores(report)}
         )
     summary = {}
-    for name in ("model", *evaluation.BASELINES):
+    for name in ("model", *BASELINES):
         summary[name] = {}
         for metric in SUMMARY_METRICS:
             values = [r[name][metric] for r in results if r[name][metric] is not None]

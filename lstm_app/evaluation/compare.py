@@ -7,18 +7,15 @@
 Only runs whose `run.json` says `done` are read; anything else is refused by name.
 """
 
-import json
 from dataclasses import dataclass
-from io import StringIO
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 from matplotlib.figure import Figure
 
-from lstm_app.errors import UserInputError
-from lstm_app.runs.rundir import require_finished
+from lstm_app.evaluation.report import number_text
+from lstm_app.runs.rundir import RunDir
 
 
 @dataclass(frozen=True)
@@ -42,30 +39,10 @@ class Run:
         return self.path.name
 
 
-def _read(path: Path, what: str, parse):
-    try:
-        return parse(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserInputError(f"{path}: missing; {what} is written when a run finishes") from None
-    except (ValueError, yaml.YAMLError) as err:
-        raise UserInputError(f"{path}: cannot be read ({type(err).__name__})") from None
-
-
 def load_run(path) -> Run:
     """Reads a finished run directory; UserInputError if it is not one."""
-    path = require_finished(path)
-    config = _read(path / "config.yaml", "config.yaml", yaml.safe_load)
-    metrics = _read(path / "metrics.json", "metrics.json", json.loads)
-    forecasts = _read(
-        path / "forecasts.csv", "forecasts.csv", lambda text: pd.read_csv(StringIO(text))
-    )
-    if not pd.api.types.is_numeric_dtype(forecasts["time"]):  # dates, else step numbers
-        forecasts["time"] = pd.to_datetime(forecasts["time"])
-    return Run(path, config, metrics, forecasts)
-
-
-def _number(value) -> str:
-    return "-" if value is None else f"{value:.4g}"
+    run = RunDir.finished(path)
+    return Run(run.path, run.read_config(), run.read_metrics(), run.read_forecasts())
 
 
 def comparison_table(runs: list[Run]) -> str:
@@ -76,6 +53,7 @@ def comparison_table(runs: list[Run]) -> str:
         "persistence MAE | persistence MASE | seasonal naive MAE (m) | seasonal naive MASE |"
     )
     lines = [header, "|" + " --- |" * (header.count("|") - 1)]
+    n = number_text
     for run in runs:
         test, baselines = run.metrics["test"], run.metrics["baselines"]
         naive, seasonal = baselines["persistence"], baselines["seasonal_naive"]
@@ -83,9 +61,9 @@ def comparison_table(runs: list[Run]) -> str:
         lines.append(
             f"| {run.name} | {run.config['data']['target']} | "
             f"{run.config['data']['window']['horizon']} | {test['windows']} | "
-            f"{_number(test['mae'])} | {_number(test['rmse'])} | {_number(test['mase'])} | "
-            f"{_number(test['smape'])} | {_number(naive['mae'])} | {_number(naive['mase'])} | "
-            f"{_number(seasonal['mae'])} ({season}) | {_number(seasonal['mase'])} |"
+            f"{n(test['mae'])} | {n(test['rmse'])} | {n(test['mase'])} | {n(test['smape'])} | "
+            f"{n(naive['mae'])} | {n(naive['mase'])} | {n(seasonal['mae'])} ({season}) | "
+            f"{n(seasonal['mase'])} |"
         )
     return "\n".join(lines)
 

@@ -1,116 +1,36 @@
 """The run directory: where a run's results go, written so that none looks complete unless it is.
 
+`RunDir` owns the layout: every file's name, the policy for choosing a directory (a new one
+under `runs/`, a new or empty one the user names, or an unfinished one to resume), the status in
+`run.json` (`running` while it trains, then `done`, `failed` or `interrupted`), and a typed
+reader and writer for each file. Every command reads and writes runs through it.
+
+    run = RunDir.for_training(None, "article")     # a new runs/article-<time>/
+    run.write_config({...}); run.write_status({"status": "running", ...})
+    RunDir.finished("runs/article-...").read_metrics()["test"]["mae"]
+
 Every file is written to a hidden temporary name in the same directory and then renamed over
-its final name, so a reader sees either the whole file or none. `run.json` says how the run
-stands: `running` while it trains, then `done`, `failed` or `interrupted`.
+its final name (`write_atomic`), so a reader sees either the whole file or none.
 """
 
 import datetime as dt
 import json
 import os
+from io import StringIO
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 from lstm_app.errors import UserInputError
 
-
-def create_run_dir(root: Path, name: str, now: dt.datetime | None = None) -> Path:
-    """A new directory `root/<name>-<YYYYmmdd-HHMMSS>` (with `-2`, `-3`... if that exists)."""
-    stamp = (now or dt.datetime.now()).strftime("%Y%m%d-%H%M%S")
-    for attempt in range(1, 1000):
-        path = root / (f"{name}-{stamp}" if attempt == 1 else f"{name}-{stamp}-{attempt}")
-        try:
-            path.mkdir(parents=True)
-            return path
-        except FileExistsError:
-            continue
-        except OSError as err:
-            raise UserInputError(
-                f"{path}: cannot create the run directory: {err.strerror}"
-            ) from None
-    raise UserInputError(f"{root}: too many runs named {name}-{stamp}")
+RUNS_ROOT = Path("runs")  # where runs go when no directory is named (relative to the cwd)
+RESUME_DIR = ".resume"  # the resumable state of an unfinished run (lstm_app.training.resume)
+RESUME_STATE = "state.json"  # in RESUME_DIR: the last completed epoch; written last
 
 
-def claim_run_dir(path: Path) -> Path:
-    """`path` as the run directory: created if absent; refused if it holds anything."""
-    if path.exists() and not path.is_dir():
-        raise UserInputError(f"--run-dir {path}: is a file, expected a directory")
-    if path.is_dir() and any(path.iterdir()):
-        unfinished = (path / ".resume" / "state.json").is_file()
-        hint = "; it holds an unfinished run: add --resume to continue it" if unfinished else ""
-        raise UserInputError(
-            f"--run-dir {path}: is not empty; give a new or empty directory (nothing in it is "
-            f"overwritten){hint}"
-        )
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise UserInputError(f"--run-dir {path}: cannot create it: {err.strerror}") from None
-    return path
-
-
-def read_status(run_dir: Path) -> dict:
-    """The content of `run.json`; UserInputError if there is none to read."""
-    try:
-        status = json.loads((Path(run_dir) / "run.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        raise UserInputError(f"{run_dir}: not a run directory (no readable run.json)") from None
-    if not isinstance(status, dict):
-        raise UserInputError(f"{run_dir}/run.json: expected a JSON object")
-    return status
-
-
-def _first_difference(a, b, key=""):
-    """The first key path where two plain config values differ, with both values, or None."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        for name in [*a, *(k for k in b if k not in a)]:
-            found = _first_difference(a.get(name), b.get(name), f"{key}.{name}" if key else name)
-            if found:
-                return found
-        return None
-    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            found = _first_difference(x, y, f"{key}[{i}]")
-            if found:
-                return found
-        return None
-    return None if a == b else (key, a, b)
-
-
-def check_resumable(run_dir: Path, config: dict) -> Path:
-    """`run_dir`, if it holds an unfinished run of `config` (plain values) with a saved epoch;
-    else UserInputError saying why."""
-    run_dir = Path(run_dir)
-    status = read_status(run_dir).get("status")
-    if status == "done":
-        raise UserInputError(f"--run-dir {run_dir}: the run is finished; nothing to resume")
-    if not (run_dir / ".resume" / "state.json").is_file():
-        raise UserInputError(
-            f"--run-dir {run_dir}: no completed epoch was saved (status: {status}); start it "
-            "again in a new run directory"
-        )
-    try:
-        saved = yaml.safe_load((run_dir / "config.yaml").read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        raise UserInputError(f"{run_dir}/config.yaml: missing or unreadable") from None
-    difference = _first_difference(saved, config)
-    if difference:
-        key, was, now = difference
-        raise UserInputError(
-            f"--run-dir {run_dir}: the run was started with another config ({key}: {was!r} "
-            f"there, {now!r} now); resume with the config it started with"
-        )
-    return run_dir
-
-
-def require_finished(run_dir: Path) -> Path:
-    """`run_dir`, if it is a run directory whose `run.json` says `done`; else UserInputError."""
-    run_dir = Path(run_dir)
-    status = read_status(run_dir).get("status")
-    if status != "done":
-        raise UserInputError(f"{run_dir}: the run is not finished (run.json status: {status})")
-    return run_dir
+# --------------------------------------------------------------------------------------------
+# atomic writers, for any file
 
 
 def temporary_path(path: Path) -> Path:
@@ -138,6 +58,244 @@ def write_json(path: Path, obj) -> None:
     write_text(path, json.dumps(obj, indent=2, allow_nan=False) + "\n")
 
 
-def write_status(run_dir: Path, info: dict) -> None:
-    """Writes `run.json`: `info` holds at least `status`."""
-    write_json(run_dir / "run.json", info)
+# --------------------------------------------------------------------------------------------
+# the run directory
+
+
+class RunDir:
+    """A run directory: its files' names, its status, and their readers and writers.
+
+    Args:
+        path: the directory. Nothing is created or checked here: `for_training`,
+            `for_output` and `finished` choose and check one.
+    """
+
+    CONFIG = "config.yaml"  # the resolved config: `lstm-train --config RUN/config.yaml`
+    STATUS = "run.json"  # status, times, library versions
+    HISTORY = "history.csv"  # loss and val_loss per epoch
+    MODEL = "model.keras"  # the trained model
+    BEST = "best.keras"  # the best model by the monitored loss (checkpoint callback)
+    METRICS = "metrics.json"  # the model's and the baselines' metrics, original units
+    SCALERS = "scaler.json"  # the scalers' statistics and the target's transforms
+    FORECASTS = "forecasts.csv"  # every test window and step
+    LOSS_PLOT = "loss.png"
+    FORECAST_PLOT = "forecast.png"
+    GATES_PLOT = "gates.png"  # gate_lstm models only
+    EXPORT = "export"  # exported models, with metadata.json
+    RESUME = RESUME_DIR
+
+    def __init__(self, path):
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"RunDir({str(self.path)!r})"
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+    def __fspath__(self) -> str:
+        return str(self.path)
+
+    def __truediv__(self, name: str) -> Path:
+        return self.path / name
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    # ---- choosing a directory: the one policy every command follows
+
+    @classmethod
+    def for_training(cls, path, name: str, resume: bool = False, config=None) -> "RunDir":
+        """The directory a training run writes: with `resume`, the unfinished run at `path`
+        started with `config` (plain values); else `path` if it is new or empty (created), or a
+        new `runs/<name>-<time>/` when `path` is None. UserInputError saying why not."""
+        if resume:
+            if path is None:
+                raise UserInputError("--resume needs --run-dir: the run directory to continue")
+            return cls(path).check_resumable(config)
+        if path is None:
+            return cls.create(RUNS_ROOT, name)
+        return cls(path).claim()
+
+    @classmethod
+    def for_output(cls, path, name: str) -> "RunDir":
+        """A directory for a command's output (`lstm-compare --out`): `path` if it is new or
+        empty (created), else a new `runs/<name>-<time>/` when `path` is None."""
+        return cls.create(RUNS_ROOT, name) if path is None else cls(path).claim()
+
+    @classmethod
+    def create(cls, root: Path, name: str, now: dt.datetime | None = None) -> "RunDir":
+        """A new directory `root/<name>-<YYYYmmdd-HHMMSS>` (with `-2`, `-3`... if that exists)."""
+        stamp = (now or dt.datetime.now()).strftime("%Y%m%d-%H%M%S")
+        for attempt in range(1, 1000):
+            path = root / (f"{name}-{stamp}" if attempt == 1 else f"{name}-{stamp}-{attempt}")
+            try:
+                path.mkdir(parents=True)
+                return cls(path)
+            except FileExistsError:
+                continue
+            except OSError as err:
+                raise UserInputError(
+                    f"{path}: cannot create the run directory: {err.strerror}"
+                ) from None
+        raise UserInputError(f"{root}: too many runs named {name}-{stamp}")
+
+    def claim(self) -> "RunDir":
+        """This directory for a new run: created if absent; refused if it holds anything."""
+        path = self.path
+        if path.exists() and not path.is_dir():
+            raise UserInputError(f"--run-dir {path}: is a file, expected a directory")
+        if path.is_dir() and any(path.iterdir()):
+            hint = "; it holds an unfinished run: add --resume to continue it"
+            raise UserInputError(
+                f"--run-dir {path}: is not empty; give a new or empty directory (nothing in it "
+                f"is overwritten){hint if self.has_resume_state() else ''}"
+            )
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise UserInputError(f"--run-dir {path}: cannot create it: {err.strerror}") from None
+        return self
+
+    def check_resumable(self, config: dict) -> "RunDir":
+        """This directory, if it holds an unfinished run of `config` (plain values) with a
+        saved epoch; else UserInputError saying why."""
+        status = self.read_status().get("status")
+        if status == "done":
+            raise UserInputError(f"--run-dir {self.path}: the run is finished; nothing to resume")
+        if not self.has_resume_state():
+            raise UserInputError(
+                f"--run-dir {self.path}: no completed epoch was saved (status: {status}); start "
+                "it again in a new run directory"
+            )
+        try:
+            saved = yaml.safe_load((self.path / self.CONFIG).read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError):
+            raise UserInputError(f"{self.path}/{self.CONFIG}: missing or unreadable") from None
+        difference = _first_difference(saved, config)
+        if difference:
+            key, was, now = difference
+            raise UserInputError(
+                f"--run-dir {self.path}: the run was started with another config ({key}: "
+                f"{was!r} there, {now!r} now); resume with the config it started with"
+            )
+        return self
+
+    @classmethod
+    def finished(cls, path) -> "RunDir":
+        """The run at `path`, if its `run.json` says `done`; else UserInputError."""
+        run = cls(path)
+        status = run.read_status().get("status")
+        if status != "done":
+            raise UserInputError(
+                f"{run.path}: the run is not finished ({cls.STATUS} status: {status})"
+            )
+        return run
+
+    # ---- paths
+
+    @property
+    def export_dir(self) -> Path:
+        return self.path / self.EXPORT
+
+    @property
+    def resume_dir(self) -> Path:
+        return self.path / self.RESUME
+
+    def has_resume_state(self) -> bool:
+        """Whether a completed epoch was saved to resume from."""
+        return (self.resume_dir / RESUME_STATE).is_file()
+
+    # ---- status
+
+    def read_status(self) -> dict:
+        """The content of `run.json`; UserInputError if there is none to read."""
+        try:
+            status = json.loads((self.path / self.STATUS).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise UserInputError(
+                f"{self.path}: not a run directory (no readable {self.STATUS})"
+            ) from None
+        if not isinstance(status, dict):
+            raise UserInputError(f"{self.path}/{self.STATUS}: expected a JSON object")
+        return status
+
+    def write_status(self, info: dict) -> None:
+        """Writes `run.json`: `info` holds at least `status`."""
+        write_json(self.path / self.STATUS, info)
+
+    # ---- typed readers and writers
+
+    def _read(self, name: str, parse):
+        """Parses the file `name`; UserInputError naming it if it is missing or unreadable."""
+        path = self.path / name
+        try:
+            return parse(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise UserInputError(
+                f"{path}: missing; {name} is written when a run finishes"
+            ) from None
+        except (ValueError, yaml.YAMLError) as err:
+            raise UserInputError(f"{path}: cannot be read ({type(err).__name__})") from None
+
+    def config_text(self) -> str:
+        """`config.yaml` as written (the export card hashes it)."""
+        return self._read(self.CONFIG, str)
+
+    def read_config(self) -> dict:
+        """The resolved config, as plain values."""
+        return self._read(self.CONFIG, yaml.safe_load)
+
+    def write_config(self, config: dict) -> None:
+        """Writes the resolved config (plain values, see `config_to_dict`)."""
+        write_text(self.path / self.CONFIG, yaml.safe_dump(config, sort_keys=False))
+
+    def read_metrics(self) -> dict:
+        return self._read(self.METRICS, json.loads)
+
+    def write_metrics(self, metrics: dict) -> None:
+        write_json(self.path / self.METRICS, metrics)
+
+    def read_scalers(self) -> dict:
+        """`{"features": {"kind", "columns": {name: {"offset", "scale"}}}, "target": ..,
+        "target_transforms": [..]}`."""
+        return self._read(self.SCALERS, json.loads)
+
+    def write_scalers(self, scalers: dict) -> None:
+        write_json(self.path / self.SCALERS, scalers)
+
+    def read_forecasts(self) -> pd.DataFrame:
+        """`forecasts.csv`, its `time` column parsed as dates when it holds dates."""
+        forecasts = self._read(self.FORECASTS, lambda text: pd.read_csv(StringIO(text)))
+        if not pd.api.types.is_numeric_dtype(forecasts["time"]):  # dates, else step numbers
+            forecasts["time"] = pd.to_datetime(forecasts["time"])
+        return forecasts
+
+    def write_forecasts(self, table: pd.DataFrame) -> None:
+        write_text(self.path / self.FORECASTS, table.to_csv(index=False))
+
+    def write_history(self, table: str) -> None:
+        """Writes `history.csv` (text as the CSV logger writes it)."""
+        write_text(self.path / self.HISTORY, table)
+
+    def write_file(self, name: str, write) -> None:
+        """Writes the file `name` atomically with `write(temporary_path)` (a plot, a model)."""
+        write_atomic(self.path / name, write)
+
+
+def _first_difference(a, b, key=""):
+    """The first key path where two plain config values differ, with both values, or None."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for name in [*a, *(k for k in b if k not in a)]:
+            found = _first_difference(a.get(name), b.get(name), f"{key}.{name}" if key else name)
+            if found:
+                return found
+        return None
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            found = _first_difference(x, y, f"{key}[{i}]")
+            if found:
+                return found
+        return None
+    return None if a == b else (key, a, b)

@@ -11,9 +11,11 @@ whole thing exports as one graph: a consumer feeds raw values and reads forecast
 scaler file to apply and no lstm_app to install (but for the `.keras` file, which needs the
 layers registered by importing `lstm_app.serving.graph`).
 
-The transforms here are those of `lstm_app.data.transforms` (log, diff, seasonal_diff), written
-again for windows in graph operations; `tests/test_export.py` checks that both give the same
-forecasts.
+The transforms are the objects of `lstm_app.data.transforms` (`make_transform`), the same ones
+training uses: each holds its own `keras.ops` forms for windows (`forward_ops`, `inverse_ops`)
+beside its numpy ones, and the layers here only chain them. `tests/test_transforms.py` checks
+that both forms agree transform by transform, and `tests/test_export.py` that the served model
+gives the run's forecasts.
 
 The raw window holds `spec.rows = input_width + lag` rows (more are accepted), in the order of
 `spec.inputs`: the model's input columns (labels one-hot, as `name=label`), then the target if
@@ -24,22 +26,21 @@ import keras
 import numpy as np
 from keras import ops
 
+from lstm_app.data.transforms import make_transform
 from lstm_app.serving.spec import ServingSpec
 
 
-def _stages(target, transforms, season_length):
+def _steps(s: ServingSpec) -> tuple:
+    """The transform objects of `s.transforms`, in the order they apply."""
+    return tuple(make_transform(name, s.season_length) for name in s.transforms)
+
+
+def _stages(target, steps):
     """`[y, T1(y), T2(T1(y)), ...]` of target windows `(batch, time)`; each stage is shorter by
-    its lag and all end at the window's last row."""
+    its transform's lag and all end at the window's last row."""
     stages = [target]
-    for name in transforms:
-        y = stages[-1]
-        if name == "log":
-            y = ops.log(y)
-        elif name == "diff":
-            y = y[:, 1:] - y[:, :-1]
-        else:
-            y = y[:, season_length:] - y[:, :-season_length]
-        stages.append(y)
+    for step in steps:
+        stages.append(step.forward_ops(stages[-1]))
     return stages
 
 
@@ -53,6 +54,7 @@ class ToModelInputs(keras.layers.Layer):
         self.spec = spec
         s = ServingSpec.from_dict(spec)
         self._s = s
+        self._steps = _steps(s)
         # numpy constants, so every exported graph embeds them (captured tensors would
         # become extra inputs of the ONNX graph)
         self._offset = np.asarray(s.feature_offset, dtype="float32")
@@ -62,7 +64,7 @@ class ToModelInputs(keras.layers.Layer):
         s = self._s
         features = raw[:, s.lag :, : s.n_features]  # (batch, time - lag, features)
         if s.target_is_feature:
-            target = _stages(raw[:, :, s.target_index], s.transforms, s.season_length)[-1]
+            target = _stages(raw[:, :, s.target_index], self._steps)[-1]
             i = s.target_index
             pieces = [features[:, :, :i], target[:, :, None], features[:, :, i + 1 :]]
             # no empty pieces: TFLite's concatenation mishandles zero-width inputs
@@ -88,24 +90,16 @@ class ToOriginalUnits(keras.layers.Layer):
         super().__init__(**kwargs)
         self.spec = spec
         self._s = ServingSpec.from_dict(spec)
+        self._steps = _steps(self._s)
 
     def call(self, inputs):
         scaled, raw = inputs
         s = self._s
         forecast = scaled * s.target_scale + s.target_offset
-        stages = _stages(raw[:, :, s.target_index], s.transforms, s.season_length)
-        m = s.season_length
-        for name, history in zip(reversed(s.transforms), reversed(stages[:-1]), strict=True):
-            if name == "log":
-                forecast = ops.exp(forecast)
-            elif name == "diff":  # y_{t+k} = y_t + d_{t+1} + ... + d_{t+k}
-                forecast = history[:, -1:] + ops.cumsum(forecast, axis=1)
-            else:  # y_{t+k} = d_{t+k} + y_{t+k-m}, observed when k <= m, else forecast
-                steps = []
-                for k in range(s.horizon):
-                    previous = history[:, k - m] if k < m else steps[k - m]
-                    steps.append(forecast[:, k] + previous)
-                forecast = ops.stack(steps, axis=1)
+        stages = _stages(raw[:, :, s.target_index], self._steps)
+        # each stage's inverse starts from the stage before it, up to the window's last row
+        for step, history in zip(reversed(self._steps), reversed(stages[:-1]), strict=True):
+            forecast = step.inverse_ops(forecast, history)
         return forecast
 
     def compute_output_shape(self, input_shapes):

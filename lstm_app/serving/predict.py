@@ -16,10 +16,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lstm_app.config.schema import config_from_dict
-from lstm_app.data.prepare import infer_frequency, load_series, one_hot, time_text
+from lstm_app.config.load import config_from_dict
+from lstm_app.data.io import infer_frequency, load_series, time_text
+from lstm_app.data.prepare import one_hot
 from lstm_app.errors import DataError, UserInputError
-from lstm_app.serving.spec import ARTEFACTS, ServingSpec, missing_extras
+from lstm_app.serving.formats import FORMATS, missing_extras
+from lstm_app.serving.spec import ServingSpec
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ class Forecaster:
     @cached_property
     def _run(self):
         try:
-            return _runner(self.format, self.path)
+            return FORMATS[self.format].runner(self.path)
         except Exception as err:  # a corrupt or foreign file: say which, in one line
             text = str(err).strip()
             detail = text.splitlines()[0] if text else type(err).__name__
@@ -57,50 +59,14 @@ class Forecaster:
         return self._run(raw)
 
 
+def _by_preference() -> list[str]:
+    """The formats, in the order `load_forecaster` picks one from an export directory."""
+    return sorted(FORMATS.names(), key=lambda name: FORMATS[name].preference)
+
+
 def _format_of(path: Path) -> str | None:
-    if path.is_dir() and (path / "saved_model.pb").is_file():
-        return "saved_model"
-    return {".keras": "keras", ".onnx": "onnx", ".tflite": "tflite"}.get(path.suffix)
-
-
-def _runner(fmt: str, path: Path):
-    """A function from raw windows `(n, rows, inputs)` to forecasts, in the format's runtime."""
-    if fmt == "saved_model":
-        import tensorflow as tf
-
-        served = tf.saved_model.load(str(path))
-        return lambda x: served.serve(tf.constant(x)).numpy()
-    if fmt == "keras":
-        import keras
-
-        import lstm_app.models.layers
-        import lstm_app.serving.graph  # noqa: F401
-
-        model = keras.models.load_model(path, safe_mode=True)  # never runs code from the file
-        return lambda x: np.asarray(model(x, training=False))
-    if fmt == "onnx":
-        import onnxruntime
-
-        session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-        name = session.get_inputs()[0].name
-        return lambda x: session.run(None, {name: x})[0]
-    from ai_edge_litert.interpreter import Interpreter
-
-    interpreter = Interpreter(model_path=str(path))
-
-    def run_tflite(x):
-        (details,) = interpreter.get_input_details()
-        if tuple(details["shape"]) != x.shape:
-            interpreter.resize_tensor_input(details["index"], x.shape)
-            interpreter.allocate_tensors()
-        elif not hasattr(run_tflite, "allocated"):
-            interpreter.allocate_tensors()
-        run_tflite.allocated = True
-        interpreter.set_tensor(details["index"], x)
-        interpreter.invoke()
-        return interpreter.get_tensor(interpreter.get_output_details()[0]["index"]).copy()
-
-    return run_tflite
+    """The format whose artefact `path` is, or None."""
+    return next((name for name in _by_preference() if FORMATS[name].recognizes(path)), None)
 
 
 def load_forecaster(path) -> Forecaster:
@@ -127,13 +93,13 @@ def load_forecaster(path) -> Forecaster:
                 f"--model {path}: not a model; expected an export directory, a .keras, "
                 ".onnx or .tflite file, or a SavedModel directory"
             )
-        for preferred in ("saved_model", "keras", "onnx", "tflite"):
-            if (path / ARTEFACTS[preferred]).exists():
+        for preferred in _by_preference():
+            if (path / FORMATS[preferred].artefact).exists():
                 fmt = preferred
                 break
         if fmt is None:
             raise UserInputError(f"--model {path}: the directory holds no exported model")
-        path = path / ARTEFACTS[fmt]
+        path = path / FORMATS[fmt].artefact
     problem = missing_extras([fmt])
     if problem:
         raise UserInputError(problem)

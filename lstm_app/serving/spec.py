@@ -1,54 +1,13 @@
 """What an exported model expects, readable without TensorFlow: the serving spec (input
-columns, scaling, transforms, window), the export formats, their files and their packages.
+columns, scaling, transforms, window). The export formats, their files and their packages are
+in `lstm_app.serving.formats`.
 """
 
 import dataclasses
-import importlib.util
-import json
 from dataclasses import dataclass
-from pathlib import Path
 
-import yaml
-
-from lstm_app.errors import UserInputError
-
-FORMATS = ("keras", "saved_model", "onnx", "tflite")
-ARTEFACTS = {
-    "keras": "model.keras",
-    "saved_model": "saved_model",
-    "onnx": "model.onnx",
-    "tflite": "model.tflite",
-}
-EXTRAS = {"onnx": ("tf2onnx", "onnxruntime"), "tflite": ("ai_edge_litert",)}
-
-
-def check_export(formats, out: Path) -> None:
-    """UserInputError if a format is unknown, lacks its packages, or would replace a file."""
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown:
-        raise UserInputError(
-            f"unknown export format '{unknown[0]}'; expected one of: {', '.join(FORMATS)}"
-        )
-    problem = missing_extras(formats)
-    if problem:
-        raise UserInputError(problem)
-    for name in formats:
-        if (out / ARTEFACTS[name]).exists():
-            raise UserInputError(
-                f"{out / ARTEFACTS[name]}: exists; remove it to export {name} again"
-            )
-
-
-def missing_extras(formats) -> str | None:
-    """A one-line message naming the optional packages `formats` need and lack, or None."""
-    for name in formats:
-        absent = [module for module in EXTRAS.get(name, ()) if not importlib.util.find_spec(module)]
-        if absent:
-            return (
-                f"the {name} format needs {', '.join(absent)}, which is not installed: "
-                "pip install 'lstm-app[export]'"
-            )
-    return None
+from lstm_app.data.transforms import transforms_lag
+from lstm_app.runs.rundir import RunDir
 
 
 @dataclass(frozen=True)
@@ -85,9 +44,7 @@ class ServingSpec:
     @property
     def lag(self) -> int:
         """Leading rows the transforms leave undefined."""
-        return sum(
-            {"log": 0, "diff": 1, "seasonal_diff": self.season_length}[t] for t in self.transforms
-        )
+        return transforms_lag(self.transforms, self.season_length)
 
     @property
     def rows(self) -> int:
@@ -106,9 +63,8 @@ class ServingSpec:
     @classmethod
     def from_run(cls, run_dir) -> "ServingSpec":
         """The spec of a run directory, from its `config.yaml` and `scaler.json`."""
-        run_dir = Path(run_dir)
-        config = yaml.safe_load((run_dir / "config.yaml").read_text(encoding="utf-8"))
-        scalers = json.loads((run_dir / "scaler.json").read_text(encoding="utf-8"))
+        run = RunDir(run_dir)
+        config, scalers = run.read_config(), run.read_scalers()
         data = config["data"]
         features = scalers["features"]["columns"]
         names = list(features)

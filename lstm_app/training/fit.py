@@ -1,7 +1,8 @@
-"""Fit: build, compile and fit the model of a config on prepared data, and forecast with it.
+"""Fit: compile and fit the model of a config on prepared data, and forecast with it.
 
 These are the steps every training shares (a run, a backtest fold); `trainer.py` adds the run
-directory around them.
+directory around them. How a model is trained is decided here: its optimizer, loss and speed
+options (`compile_model`), and whether its stacked LSTM layers train fused (`training_model`).
 """
 
 import dataclasses
@@ -11,11 +12,48 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from lstm_app.config.schema import CallbacksConfig, Config
-from lstm_app.data.prepare import PreparedData, SplitData, make_dataset
+from lstm_app.config.schema import LOSSES, OPTIMIZERS, CallbacksConfig, Config, TrainingConfig
+from lstm_app.data.prepare import PreparedData, SplitData
+from lstm_app.data.windows import make_dataset
 from lstm_app.errors import RunFailedError
-from lstm_app.models.build import build_model, compile_model, training_model
-from lstm_app.runs.rundir import write_atomic
+from lstm_app.models.build import build_sequential
+from lstm_app.registry import load_object
+from lstm_app.runs.rundir import RunDir, write_atomic
+from lstm_app.training.fused import fuse
+
+
+def compile_model(model: keras.Model, training: TrainingConfig) -> keras.Model:
+    """Compiles `model` with the optimizer, learning rate and loss of `training`, and its
+    speed options (`jit_compile`, `steps_per_execution`: same arithmetic, fewer trips between
+    Python and the graph)."""
+    optimizer = load_object(OPTIMIZERS[training.optimizer])(learning_rate=training.learning_rate)
+    return _compile(model, optimizer, training)
+
+
+def _compile(model: keras.Model, optimizer, training: TrainingConfig) -> keras.Model:
+    """`model.compile` with `optimizer` and the loss and speed options of `training`."""
+    model.compile(
+        optimizer=optimizer,
+        loss=LOSSES[training.loss],
+        jit_compile=training.jit_compile,
+        steps_per_execution=training.steps_per_execution,
+    )
+    return model
+
+
+def training_model(model: keras.Model, training: TrainingConfig) -> keras.Model:
+    """The model to fit: `model` itself, or with `training.fused` on a CPU its fused twin (see
+    `lstm_app.training.fused`: the same variables, its stacked LSTM layers trained in one
+    graph), compiled with `model`'s optimizer (one optimizer state for both) and the speed
+    options.
+
+    On a GPU, `model` itself: the built-in layer's cuDNN kernel beats any graph of steps.
+    `model` must be compiled (`compile_model`); fitting the twin trains `model`.
+    """
+    if not training.fused or tf.config.list_physical_devices("GPU"):
+        return model
+    twin = fuse(model)
+    return model if twin is None else _compile(twin, model.optimizer, training)
 
 
 def _settings(callback_config) -> dict:
@@ -58,10 +96,11 @@ class BestCheckpoint(keras.callbacks.Callback):
 
 
 def make_callbacks(
-    callbacks: CallbacksConfig, run_dir: Path, append_log: bool = False
+    callbacks: CallbacksConfig, run_dir: Path, append_log: bool = False, saves=None
 ) -> list[keras.callbacks.Callback]:
     """The Keras callbacks that `training.callbacks` turns on, writing into `run_dir`
-    (`append_log`: a resumed run continues `history.csv`)."""
+    (`append_log`: a resumed run continues `history.csv`; `saves`: the model that the
+    checkpoint writes, see `BestCheckpoint`)."""
     made = []
     if callbacks.terminate_on_nan.enabled:
         made.append(keras.callbacks.TerminateOnNaN())
@@ -71,9 +110,11 @@ def make_callbacks(
         settings = _settings(callbacks.reduce_lr_on_plateau)
         made.append(keras.callbacks.ReduceLROnPlateau(**settings))
     if callbacks.checkpoint.enabled:
-        made.append(BestCheckpoint(run_dir / "best.keras", **_settings(callbacks.checkpoint)))
+        settings = _settings(callbacks.checkpoint)
+        made.append(BestCheckpoint(run_dir / RunDir.BEST, saves=saves, **settings))
     if callbacks.csv_log.enabled:
-        made.append(keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=append_log))
+        log = str(run_dir / RunDir.HISTORY)
+        made.append(keras.callbacks.CSVLogger(log, append=append_log))
     return made
 
 
@@ -100,11 +141,15 @@ def fit_model(
     keras.utils.set_random_seed(cfg.seed)
     training = cfg.training
     if model is None:
-        model = compile_model(build_model(cfg.model, data.n_features), training)
+        model = compile_model(build_sequential(cfg.model, data.n_features), training)
     trainee = training_model(model, training)  # model, or its fused twin (same variables)
     for callback in callbacks:
-        if isinstance(callback, BestCheckpoint):
-            callback.saves = model
+        fused = trainee is not model
+        if isinstance(callback, BestCheckpoint) and fused and callback.saves is not model:
+            raise ValueError(
+                "Received a BestCheckpoint without `saves=model` for a model that trains fused: "
+                "it would write the fused twin; build it with saves=model."
+            )
     number = EpochNumber(initial_epoch)
     fit = trainee.fit(
         make_dataset(

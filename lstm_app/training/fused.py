@@ -35,6 +35,9 @@ exported is the plain one, so nothing downstream knows fusion happened.
     twin.fit(...)                 # trains model's own variables
 """
 
+from dataclasses import dataclass, field
+from typing import Any
+
 import keras
 from keras import ops
 
@@ -104,6 +107,134 @@ def _flat(a):
     return ops.reshape(a, (-1, ops.shape(a)[-1]))
 
 
+def _add(a, b):
+    """`a + b`, where None stands for zeros (not both None)."""
+    if a is None:
+        return b
+    return a if b is None else a + b
+
+
+# What the forward pass keeps of every step of every layer, in `_Layer.kept`.
+_KEPT = ("h", "c", "tanh_c", "i", "f", "g", "o")
+
+
+@dataclass
+class _Layer:
+    """One layer of the stack while `lstm_stack` runs it: its weights, what the forward pass
+    keeps of every step, and the state carried from step to step, forwards then backwards.
+
+    `u` is the layer's units, `input_dim` the width of what it reads: the sequences' features
+    for the bottom layer, the units of the layer below above it. None stands for zeros.
+    """
+
+    kernel: Any  # W `(input_dim, 4u)`
+    recurrent_kernel: Any  # U `(u, 4u)`
+    bias: Any  # b `(4u,)`
+    bottom: bool  # its x_t W + b comes computed for the whole window, from `lstm_stack`
+    joint: Any = None  # [W; U] `(input_dim + u, 4u)`, above the bottom layer
+    # forward: lists over time, `(batch, u)` each, keyed by `_KEPT`; h_{t-1} and c_{t-1}
+    kept: dict = field(default_factory=lambda: {key: [] for key in _KEPT})
+    h: Any = None
+    c: Any = None
+    # backward: `_backward_factors`' `(a, d)`; what dz_t is multiplied by to go back, U^T for
+    # the bottom layer, [W; U]^T above it; the dh_t and dc_t that came back from step t + 1;
+    # dz_t `(batch, 4u)` from the last step back
+    gate_factors: list | None = None
+    cell_factors: list | None = None
+    back_matrix: Any = None
+    dh_next: Any = None
+    dc_next: Any = None
+    dz: list = field(default_factory=list)
+
+
+def _forward_step(layer, step_input):
+    """One time step of one layer: z_t, the gates, c_t and h_t. Keeps them in `layer.kept`
+    and carries h_t, c_t on to the next step.
+
+    Args:
+        layer: a `_Layer`, its `h` and `c` those of step t - 1.
+        step_input: for the bottom layer its x_t W + b `(batch, 4u)`, above it the h_t of the
+            layer below `(batch, input_dim)`.
+
+    Returns:
+        h_t `(batch, u)`, the step input of the layer above.
+    """
+    if layer.bottom:
+        z = step_input
+        if layer.h is not None:
+            z = step_input + ops.matmul(layer.h, layer.recurrent_kernel)
+    elif layer.h is None:
+        z = ops.matmul(step_input, layer.kernel) + layer.bias
+    else:
+        z = ops.matmul(ops.concatenate([step_input, layer.h], axis=-1), layer.joint) + layer.bias
+    i, f, g, o = ops.split(z, 4, axis=-1)
+    i, f, g, o = ops.sigmoid(i), ops.sigmoid(f), ops.tanh(g), ops.sigmoid(o)
+    layer.c = i * g if layer.c is None else f * layer.c + i * g
+    tanh_c = ops.tanh(layer.c)
+    layer.h = o * tanh_c
+    for key, value in zip(_KEPT, (layer.h, layer.c, tanh_c, i, f, g, o), strict=True):
+        layer.kept[key].append(value)
+    return layer.h
+
+
+def _start_backward(layers):
+    """Readies every `_Layer` for a backward pass: its factors for every step, its matrix to go
+    back by, no gradient carried yet."""
+    for layer in layers:
+        layer.gate_factors, layer.cell_factors = _backward_factors(layer.kept)
+        layer.dh_next = layer.dc_next = None
+        layer.dz = []
+    for layer in layers:
+        layer.back_matrix = ops.transpose(layer.recurrent_kernel if layer.bottom else layer.joint)
+
+
+def _backward_step(layer, t, dh_from_above):
+    """One time step of one layer backwards: dz_t from dh_t and dc_t, then the gradients that go
+    to the layer below and to step t - 1. Appends dz_t to `layer.dz`, carries dh and dc on.
+
+    Args:
+        layer: a `_Layer` after `_start_backward`, its `dh_next` and `dc_next` from step t + 1.
+        t: the step.
+        dh_from_above: the gradient of h_t from the layer above, or for the top layer from the
+            output, `(batch, u)`.
+
+    Returns:
+        The gradient of the h_t of the layer below, `(batch, input_dim)`; None for the bottom
+        layer (the gradient of its input is computed for the whole window, from dz).
+    """
+    dh = _add(dh_from_above, layer.dh_next)
+    dc = _add(layer.dc_next, dh * layer.cell_factors[t])
+    dz = ops.concatenate([dc, dc, dc, dh], axis=-1) * layer.gate_factors[t]
+    layer.dz.append(dz)
+    layer.dc_next = dc * layer.kept["f"][t]
+    if layer.bottom:
+        layer.dh_next = ops.matmul(dz, layer.back_matrix) if t else None
+        return None
+    input_dim = ops.shape(layer.kernel)[0]
+    dh_below, layer.dh_next = ops.split(ops.matmul(dz, layer.back_matrix), [input_dim], axis=-1)
+    return dh_below
+
+
+def _weight_gradients(inputs, h, dz):
+    """dW, dU and db of one layer over the whole window, one matmul each.
+
+    Args:
+        inputs: what the layer read, `(batch, time, input_dim)`.
+        h: its h_t at every step, `(batch, time, u)`.
+        dz: its dz_t at every step, `(batch, time, 4u)`.
+
+    Returns:
+        `[dW, dU, db]`: `(input_dim, 4u)`, `(u, 4u)`, `(4u,)`.
+    """
+    h_prev = ops.pad(h[:, :-1], ((0, 0), (1, 0), (0, 0)))  # h_0 = 0
+    flat_dz = _flat(dz)
+    return [
+        ops.matmul(ops.transpose(_flat(inputs)), flat_dz),  # dW = X^T dZ
+        ops.matmul(ops.transpose(_flat(h_prev)), flat_dz),  # dU = H_{t-1}^T dZ
+        ops.sum(flat_dz, axis=0),  # db = Σ dZ
+    ]
+
+
 def lstm_stack(inputs, weights, return_sequences=False):
     """Stacked standard LSTM layers with zero initial states, differentiated as in the module
     docstring.
@@ -120,75 +251,41 @@ def lstm_stack(inputs, weights, return_sequences=False):
 
     @ops.custom_gradient
     def run(x, *flat_weights):
-        layers = [flat_weights[k : k + 3] for k in range(0, len(flat_weights), 3)]
-        n = len(layers)
-        # layer 1's input projection for every step in one matmul; layer k's [W_k; U_k]
-        xw = ops.unstack(ops.matmul(x, layers[0][0]) + layers[0][2], axis=1)
-        joint = [None] + [ops.concatenate([w, u], axis=0) for w, u, _ in layers[1:]]
-        steps = len(xw)
-        kept = [{k: [] for k in ("h", "c", "tanh_c", "i", "f", "g", "o")} for _ in layers]
-        h, c = [None] * n, [None] * n  # h_{t-1}, c_{t-1} of each layer; None: zeros
+        layers = [
+            _Layer(*flat_weights[k : k + 3], bottom=k == 0) for k in range(0, len(flat_weights), 3)
+        ]
+        # the bottom layer's x_t W_1 + b_1 for every step in one matmul; above it, [W_k; U_k]
+        bottom, top = layers[0], layers[-1]
+        projected = ops.unstack(ops.matmul(x, bottom.kernel) + bottom.bias, axis=1)
+        for layer in layers[1:]:
+            layer.joint = ops.concatenate([layer.kernel, layer.recurrent_kernel], axis=0)
+        steps = len(projected)
         for t in range(steps):
-            below = None  # h_t of the layer below
-            for k, (kernel, recurrent_kernel, bias) in enumerate(layers):
-                if k == 0:
-                    z = xw[t] if h[k] is None else xw[t] + ops.matmul(h[k], recurrent_kernel)
-                elif h[k] is None:
-                    z = ops.matmul(below, kernel) + bias
-                else:
-                    z = ops.matmul(ops.concatenate([below, h[k]], axis=-1), joint[k]) + bias
-                i, f, g, o = ops.split(z, 4, axis=-1)
-                i, f, g, o = ops.sigmoid(i), ops.sigmoid(f), ops.tanh(g), ops.sigmoid(o)
-                c[k] = i * g if c[k] is None else f * c[k] + i * g
-                tanh_c = ops.tanh(c[k])
-                h[k] = below = o * tanh_c
-                for key, value in zip(kept[k], (h[k], c[k], tanh_c, i, f, g, o), strict=True):
-                    kept[k][key].append(value)
-        output = ops.stack(kept[-1]["h"], axis=1) if return_sequences else h[-1]
+            step_input = projected[t]
+            for layer in layers:
+                step_input = _forward_step(layer, step_input)
+        output = ops.stack(top.kept["h"], axis=1) if return_sequences else top.h
 
         def grad(*args, upstream=None):
             if upstream is None:
                 (upstream,) = args
             if return_sequences:
-                from_above = ops.unstack(upstream, axis=1)
+                dh_output = ops.unstack(upstream, axis=1)
             else:  # only the top layer's last h reached the output
-                from_above = [None] * (steps - 1) + [upstream]
-            factors = [_backward_factors(kept[k]) for k in range(n)]
-            back = [ops.transpose(layers[0][1])] + [ops.transpose(w) for w in joint[1:]]
-            dz = [[] for _ in layers]  # per layer, dz_t from the last step back
-            dh_next, dc_next = [None] * n, [None] * n
+                dh_output = [None] * (steps - 1) + [upstream]
+            _start_backward(layers)
             for t in reversed(range(steps)):
-                dh_above = from_above[t]
-                for k in reversed(range(n)):
-                    a, d = factors[k]
-                    parts = [p for p in (dh_above, dh_next[k]) if p is not None]
-                    dh = parts[0] if len(parts) == 1 else parts[0] + parts[1]
-                    dc = dh * d[t] if dc_next[k] is None else dc_next[k] + dh * d[t]
-                    dz_t = ops.concatenate([dc, dc, dc, dh], axis=-1) * a[t]
-                    dz[k].append(dz_t)
-                    dc_next[k] = dc * kept[k]["f"][t]
-                    if k == 0:
-                        dh_next[k] = ops.matmul(dz_t, back[k]) if t else None
-                    else:
-                        input_dim = ops.shape(layers[k][0])[0]
-                        dh_above, dh_next[k] = ops.split(
-                            ops.matmul(dz_t, back[k]), [input_dim], axis=-1
-                        )
-            grads = []
-            below = x
-            for k, (kernel, _, _) in enumerate(layers):
-                d_z = ops.stack(dz[k][::-1], axis=1)  # (batch, time, 4u)
-                h_seq = ops.stack(kept[k]["h"], axis=1)
-                h_prev = ops.pad(h_seq[:, :-1], ((0, 0), (1, 0), (0, 0)))  # h_0 = 0
-                flat_dz = _flat(d_z)
-                grads += [
-                    ops.matmul(ops.transpose(_flat(below)), flat_dz),  # dW
-                    ops.matmul(ops.transpose(_flat(h_prev)), flat_dz),  # dU
-                    ops.sum(flat_dz, axis=0),  # db
-                ]
-                if k == 0:
-                    dx = ops.matmul(d_z, ops.transpose(kernel))
-                below = h_seq
+                dh_from_above = dh_output[t]
+                for layer in reversed(layers):
+                    dh_from_above = _backward_step(layer, t, dh_from_above)
+            grads, layer_inputs = [], x
+            for layer in layers:
+                dz = ops.stack(layer.dz[::-1], axis=1)  # (batch, time, 4u)
+                h = ops.stack(layer.kept["h"], axis=1)
+                grads += _weight_gradients(layer_inputs, h, dz)
+                if layer.bottom:
+                    dx = ops.matmul(dz, ops.transpose(layer.kernel))
+                layer_inputs = h
             return (dx, *grads)
 
         return output, grad

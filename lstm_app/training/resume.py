@@ -30,15 +30,13 @@ import numpy as np
 import tensorflow as tf
 
 from lstm_app.errors import UserInputError
-from lstm_app.runs.rundir import write_atomic, write_text
-
-RESUME_DIR = ".resume"
-# the counters of the callbacks that keep state between epochs
-COUNTERS = {
-    "EarlyStopping": ("wait", "stopped_epoch", "best", "best_epoch"),
-    "ReduceLROnPlateau": ("wait", "best", "cooldown_counter"),
-    "BestCheckpoint": ("best",),
-}
+from lstm_app.keras_compat import (
+    callback_best_weights,
+    callback_state,
+    restore_callback_best_weights,
+    restore_callback_state,
+)
+from lstm_app.runs.rundir import RESUME_STATE, RunDir, write_atomic, write_text
 
 
 def _plain(value):
@@ -98,7 +96,7 @@ class ResumePoint(keras.callbacks.Callback):
     def __init__(self, run_dir: Path, callbacks, state: dict | None = None):
         super().__init__()
         state = state or {}
-        self.folder = Path(run_dir) / RESUME_DIR
+        self.folder = RunDir(run_dir).resume_dir
         self.callbacks = callbacks
         self.history = {k: list(v) for k, v in state.get("history", {}).items()}
         self.counters = state.get("counters", {})
@@ -106,13 +104,14 @@ class ResumePoint(keras.callbacks.Callback):
         self._read = None  # reads every training variable in one call (built at first use)
 
     def on_train_begin(self, logs=None):
+        def best_weights():  # read only for a callback that keeps them
+            return _read_bytes(self.folder / self.best_weights, self.model.get_weights())
+
         for callback in self.callbacks:
             saved = self.counters.get(type(callback).__name__, {})
-            for name, value in saved.items():
-                setattr(callback, name, _number(value))
-            if type(callback).__name__ == "EarlyStopping" and self.best_weights:
-                weights = self.model.get_weights()
-                callback.best_weights = _read_bytes(self.folder / self.best_weights, weights)
+            restore_callback_state(callback, {n: _number(v) for n, v in saved.items()})
+            if self.best_weights:
+                restore_callback_best_weights(callback, best_weights)
 
     def _values(self) -> list[np.ndarray]:
         """The training variables' values; one graph call instead of one read per variable."""
@@ -134,20 +133,18 @@ class ResumePoint(keras.callbacks.Callback):
         write_atomic(self.folder / state["variables"], partial(_write_bytes, self._values()))
         counters = {}
         for callback in self.callbacks:
-            names = COUNTERS.get(type(callback).__name__, ())
-            if names:
-                counters[type(callback).__name__] = {
-                    n: _plain(getattr(callback, n, None)) for n in names
-                }
-            weights = getattr(callback, "best_weights", None)
+            saved = callback_state(callback)
+            if saved:
+                counters[type(callback).__name__] = {n: _plain(v) for n, v in saved.items()}
+            weights = callback_best_weights(callback)
             if weights is not None:
                 state["best_weights"] = f"best-{done}.bin"
                 write_atomic(self.folder / state["best_weights"], partial(_write_bytes, weights))
         history = {key: [_plain(v) for v in values] for key, values in self.history.items()}
         state = {**state, "history": history, "counters": counters}
-        write_text(self.folder / "state.json", json.dumps(state, allow_nan=False))
+        write_text(self.folder / RESUME_STATE, json.dumps(state, allow_nan=False))
         for old in self.folder.iterdir():  # the files of earlier epochs
-            if old.name not in ("state.json", state["variables"], state["best_weights"]):
+            if old.name not in (RESUME_STATE, state["variables"], state["best_weights"]):
                 old.unlink(missing_ok=True)
 
 
@@ -155,8 +152,8 @@ def restore_state(run_dir: Path, model: keras.Model) -> dict:
     """Puts a run's last saved epoch back into `model` (built and compiled from the run's
     config) and its optimizer; returns the state (`epochs`, `history`, `counters`, ...).
     UserInputError if the saved variables do not fit the model."""
-    folder = Path(run_dir) / RESUME_DIR
-    state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
+    folder = RunDir(run_dir).resume_dir
+    state = json.loads((folder / RESUME_STATE).read_text(encoding="utf-8"))
     state["history"] = {k: [_number(v) for v in values] for k, values in state["history"].items()}
     model.optimizer.build(model.trainable_variables)
     variables = training_variables(model)

@@ -1,0 +1,60 @@
+"""`lstm-predict --model PATH --input CSV [--output CSV] [--all-windows]`: forecasts by an
+exported model from the last rows of a CSV file."""
+
+from pathlib import Path
+
+from lstm_app.cli.common import ArgumentParser, entry_point, quiet_tensorflow, report_error
+from lstm_app.errors import UserInputError
+from lstm_app.runs.rundir import write_text
+
+
+def build_parser() -> ArgumentParser:
+    """The `lstm-predict` argument parser."""
+    parser = ArgumentParser(
+        prog="lstm-predict",
+        description="Forecast with an exported model from the last rows of a CSV file.",
+    )
+    parser.add_argument(
+        "--model",
+        required=True,
+        type=Path,
+        metavar="PATH",
+        help="an export directory, or one of its artefacts (.keras, .onnx, .tflite, saved_model)",
+    )
+    parser.add_argument(
+        "--input", required=True, type=Path, metavar="CSV", help="recent data, as in training"
+    )
+    parser.add_argument(
+        "--output", type=Path, metavar="CSV", help="also write the forecasts here (a new file)"
+    )
+    parser.add_argument(
+        "--all-windows", action="store_true", help="forecast from every window, not the last"
+    )
+    return parser
+
+
+def main(argv=None) -> int:
+    """Runs `lstm-predict`; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    quiet_tensorflow()
+    from lstm_app.serving.predict import forecast_csv, load_forecaster
+
+    try:
+        if args.output is not None and args.output.exists():
+            raise UserInputError(f"--output {args.output}: exists; give a new file name")
+        forecaster = load_forecaster(args.model)
+        table = forecast_csv(forecaster, args.input, args.all_windows)
+    except UserInputError as err:
+        return report_error("lstm-predict", err)
+    if args.output is not None:
+        write_text(args.output, table.to_csv(index=False))
+    units = forecaster.metadata["target"].get("units")
+    target = forecaster.metadata["target"]["name"] + (f" ({units})" if units else "")
+    print(f"Forecasts of {target} by {forecaster.path} ({forecaster.format}):")
+    print(table.to_string(index=False))
+    return 0
+
+
+def run() -> None:
+    """Console-script entry point of `lstm-predict`."""
+    entry_point(main)

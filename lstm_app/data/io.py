@@ -1,0 +1,347 @@
+"""Reading a series: a CSV file checked cell by cell and cleaned, or a generated sine; its times.
+
+    load_series(cfg.data)            -> TimeSeries       cleaned columns, time stamps
+    infer_frequency(series.times)    -> "MS", "D", ...   the step between rows
+    time_text(stamp)                 -> "1959-08-01"     a time stamp for reports
+
+Missing cells (empty, NA, NaN, null, ...) follow `data.missing`: `error` (the default: refuse,
+counting them per column), `drop` (remove their rows; windows then run across the gaps),
+`ffill` (carry the last value forward; leading rows with nothing to carry are dropped) or
+`interpolate` (linear in the row number, constant before the first and after the last value;
+labels are carried forward). Forecasts of target values that were filled in are not scored.
+
+Errors in the data raise `DataError` with one line naming the file, the line and the column.
+"""
+
+import difflib
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lstm_app.config.schema import DataConfig, SineConfig
+from lstm_app.errors import DataError
+
+MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "-", "?"})
+
+
+@dataclass(frozen=True)
+class TimeSeries:
+    """The used columns of a series, cleaned, with their time stamps.
+
+    Attributes:
+        columns: `{name: (time,) array}`: float64 for numeric columns (the target and numeric
+            features), str for categorical ones.
+        target_name: the column to forecast.
+        feature_names: the input columns, in `data.features` order (before one-hot encoding).
+        categorical: which of them are labels.
+        times: `(time,)` datetime64 stamps, or int64 steps 0, 1, ... when there are none.
+        lines: `(time,)` the file line of each row (rows may have been dropped), or None.
+        source: where it came from, for messages (the CSV's path, or `sine`).
+        cleaning: `{"missing": policy, "filled": {column: cells}, "dropped_rows": n}`.
+        observed: `(time,)` bool, False where the target's value was filled in, not observed;
+            forecasts of such values are not scored.
+    """
+
+    columns: dict[str, np.ndarray]
+    target_name: str
+    feature_names: tuple[str, ...]
+    categorical: tuple[str, ...]
+    times: np.ndarray
+    lines: np.ndarray | None
+    source: str
+    cleaning: dict
+    observed: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    @property
+    def target(self) -> np.ndarray:
+        """`(time,)` the target in its original units."""
+        return self.columns[self.target_name]
+
+    def where(self, row: int) -> str:
+        """Where row `row` is, for messages: `file: line N` or `sine: step N`."""
+        if self.lines is None:
+            return f"{self.source}: step {row}"
+        return f"{self.source}: line {self.lines[row]}"
+
+
+# --------------------------------------------------------------------------------------------
+# loading
+
+MAX_MAGNITUDE = 1e30  # the largest value accepted: float32 reaches 3.4e38, with room to scale
+
+
+def sine_series(sine: SineConfig, seed: int) -> TimeSeries:
+    """A generated series `amplitude*sin(2*pi*t/period) + trend*t + noise*N(0, 1)`, t = 0..length-1.
+
+    Returns:
+        A TimeSeries with one column, `value`, as both feature and target; times are the steps.
+    """
+    t = np.arange(sine.length)
+    noise = np.random.default_rng(seed).standard_normal(sine.length)
+    value = sine.amplitude * np.sin(2 * np.pi * t / sine.period) + sine.trend * t
+    value = value + sine.noise * noise
+    cleaning = {"missing": "error", "filled": {}, "dropped_rows": 0}
+    observed = np.ones(sine.length, bool)
+    return TimeSeries(
+        {"value": value}, "value", ("value",), (), t, None, "sine", cleaning, observed
+    )
+
+
+def read_csv(path: Path) -> pd.DataFrame:
+    """Every cell of a CSV file as a stripped string (header names stripped too).
+
+    Raises DataError naming the file when it is missing, empty, not UTF-8 or not a CSV table.
+    """
+    try:
+        frame = pd.read_csv(
+            path, dtype=str, keep_default_na=False, skipinitialspace=True, encoding="utf-8"
+        )
+    except FileNotFoundError:
+        raise DataError(f"{path}: data file not found (data.path)") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a directory, expected a CSV file (data.path)") from None
+    except UnicodeDecodeError as err:
+        raise DataError(f"{path}: not UTF-8 text (byte {err.start}); save it as UTF-8") from None
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: the file is empty; expected a header row, then data") from None
+    except pd.errors.ParserError as err:
+        detail = str(err).strip().splitlines()[-1]
+        raise DataError(f"{path}: cannot be read as CSV: {detail}") from None
+    except OSError as err:
+        raise DataError(f"{path}: cannot read the data file: {err.strerror}") from None
+    frame.columns = [str(name).strip() for name in frame.columns]
+    return frame.apply(lambda column: column.str.strip())
+
+
+def _line(row: int) -> int:
+    """The file line of data row `row` (0-based), the header being line 1."""
+    return row + 2
+
+
+def _require_column(frame: pd.DataFrame, name: str, key: str, path: Path) -> pd.Series:
+    """The column `name` (asked for by config key `key`), or a DataError naming both."""
+    if name in frame.columns:
+        return frame[name]
+    columns = [str(c) for c in frame.columns]
+    by_lower = {c.lower(): c for c in columns}
+    close = difflib.get_close_matches(name.lower(), list(by_lower), n=1)
+    hint = f"; did you mean '{by_lower[close[0]]}'?" if close else ""
+    raise DataError(
+        f"{path}: column '{name}' ({key}) not found; the file has columns: "
+        f"{', '.join(columns)}{hint}"
+    )
+
+
+def _is_missing(column: pd.Series) -> np.ndarray:
+    """`(rows,)` True where a text cell is empty or a missing-value token such as NA."""
+    return column.str.lower().isin(MISSING_TOKENS).to_numpy()
+
+
+def _numbers(column: pd.Series, key: str, path: Path) -> np.ndarray:
+    """A text column as float64, NaN where a cell is missing; DataError at the first cell that
+    is neither missing nor a finite number."""
+    values = pd.to_numeric(column, errors="coerce").to_numpy(np.float64, na_value=np.nan, copy=True)
+    bad = ~np.isfinite(values) & ~_is_missing(column)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"{path}: line {_line(row)}, column '{column.name}' ({key}): expected a finite "
+            f"number, got {column.iloc[row]!r}"
+        )
+    values[_is_missing(column)] = np.nan
+    return values
+
+
+def _labels(column: pd.Series) -> np.ndarray:
+    """A text column of labels, None where a cell is missing."""
+    values = column.to_numpy(dtype=object)
+    values[_is_missing(column)] = None
+    return values
+
+
+def _parse_times(column: pd.Series, path: Path) -> np.ndarray:
+    """A text column of dates as datetime64; DataError at the first cell that is not one."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "could not infer format": parsed per cell
+        times = pd.to_datetime(column, errors="coerce")
+    bad = np.flatnonzero(times.isna().to_numpy())
+    if len(bad):
+        row = int(bad[0])
+        raise DataError(
+            f"{path}: line {_line(row)}, column '{column.name}' (data.time_column): expected a "
+            f"date or time, got {column.iloc[row]!r}"
+        )
+    return times.to_numpy()
+
+
+def _assemble_times(frame: pd.DataFrame, names, path: Path) -> np.ndarray:
+    """Dates from columns named after their parts (year, month, day, hour...), as datetime64."""
+    parts = {}
+    for i, name in enumerate(names):
+        column = _require_column(frame, name, f"data.time_columns[{i}]", path)
+        values = pd.to_numeric(column, errors="coerce")
+        bad = np.flatnonzero((values.isna() | (values % 1 != 0)).to_numpy())
+        if len(bad):
+            row = int(bad[0])
+            raise DataError(
+                f"{path}: line {_line(row)}, column '{name}' (data.time_columns[{i}]): expected "
+                f"a whole number, got {column.iloc[row]!r}"
+            )
+        parts[name.lower()] = values.astype("int64")
+    times = pd.to_datetime(pd.DataFrame(parts), errors="coerce")
+    bad = np.flatnonzero(times.isna().to_numpy())
+    if len(bad):
+        row = int(bad[0])
+        cells = ", ".join(f"{name} {frame[name].iloc[row]}" for name in names)
+        raise DataError(f"{path}: line {_line(row)}: {cells} is not a date (data.time_columns)")
+    return times.to_numpy()
+
+
+def _check_order(times: np.ndarray, lines: np.ndarray, path) -> None:
+    """DataError at the first row whose time does not come after the row before."""
+    backwards = np.flatnonzero(times[1:] <= times[:-1])
+    if len(backwards):
+        row = int(backwards[0]) + 1
+        raise DataError(
+            f"{path}: line {lines[row]}: time {time_text(times[row])} does not come after the "
+            f"row before ({time_text(times[row - 1])}); rows must be in increasing time order, "
+            "without repeats"
+        )
+
+
+def infer_frequency(times: np.ndarray) -> str | None:
+    """The step between rows as a pandas frequency (`MS`, `D`, `h`, ...), from the last rows;
+    the most common step where the rows are irregular; None without dates."""
+    if not np.issubdtype(times.dtype, np.datetime64) or len(times) < 3:
+        return None
+    recent = pd.DatetimeIndex(times[-100:])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas 3 announces an offset instead of a string
+        frequency = pd.infer_freq(recent)
+    frequency = getattr(frequency, "freqstr", frequency)
+    if frequency is None:
+        step = pd.Series(np.diff(recent)).mode().iloc[0]
+        frequency = pd.tseries.frequencies.to_offset(pd.Timedelta(step)).freqstr
+    return frequency
+
+
+def time_text(stamp) -> str:
+    """A time stamp as text: `1959-08-01`, `2010-01-01 06:00:00`, or a step number."""
+    if np.issubdtype(np.asarray(stamp).dtype, np.datetime64):
+        return str(pd.Timestamp(stamp)).removesuffix(" 00:00:00")
+    return str(stamp)
+
+
+def clean_missing(columns: dict[str, np.ndarray], policy: str, path, lines: np.ndarray):
+    """Applies the missing-value policy to the used columns.
+
+    Args:
+        columns: `{name: (rows,) array}`, NaN (numbers) or None (labels) where a cell is missing.
+        policy: `error`, `drop`, `ffill` or `interpolate`.
+        lines: `(rows,)` the file line of each row, for messages.
+
+    Returns:
+        `(columns, keep, filled, report)`: the cleaned columns (only the kept rows), the
+        `(rows,)` mask of kept rows, `{name: (kept rows,) mask of filled cells}`, and
+        `{"missing": policy, "filled": {name: cells}, "dropped_rows": n}`.
+    """
+    missing = {name: pd.isna(values) for name, values in columns.items()}
+    counts = {name: int(m.sum()) for name, m in missing.items() if m.any()}
+    report = {"missing": policy, "filled": {}, "dropped_rows": 0}
+    keep = np.ones(len(lines), bool)
+    if not counts:
+        return columns, keep, {name: m[keep] for name, m in missing.items()}, report
+    if policy == "error":
+        details = ", in ".join(
+            f"'{name}': {n} (first at line {lines[np.flatnonzero(missing[name])[0]]})"
+            for name, n in counts.items()
+        )
+        raise DataError(
+            f"{path}: missing values in {details}; set data.missing to drop, ffill or interpolate"
+        )
+    frame = pd.DataFrame(columns)
+    if policy == "drop":
+        keep = ~np.any(np.column_stack(list(missing.values())), axis=1)
+        filled = {name: np.zeros(int(keep.sum()), bool) for name in columns}
+    else:
+        for name in frame.columns:
+            numeric = frame[name].dtype.kind == "f"
+            if policy == "interpolate" and numeric:
+                frame[name] = frame[name].interpolate(method="linear", limit_direction="both")
+            else:
+                frame[name] = frame[name].ffill()
+        keep = ~frame.isna().any(axis=1).to_numpy()  # only leading rows: nothing to carry
+        filled = {name: m[keep] for name, m in missing.items()}
+        counts = {name: int(m.sum()) for name, m in filled.items()}
+        report["filled"] = {name: n for name, n in counts.items() if n}
+    report["dropped_rows"] = int((~keep).sum())
+    cleaned = {name: frame[name].to_numpy()[keep] for name in frame.columns}
+    return cleaned, keep, filled, report
+
+
+def csv_series(data: DataConfig) -> TimeSeries:
+    """The used columns of `data.path` (target, features, time), checked cell by cell and
+    cleaned by `data.missing`."""
+    path = data.path
+    frame = read_csv(path)
+    if frame.empty:
+        raise DataError(f"{path}: no data rows under the header")
+    keys = {data.target: "data.target"}
+    for i, name in enumerate(data.features):
+        keys.setdefault(name, f"data.features[{i}]")
+    columns = {}
+    for name, key in keys.items():
+        column = _require_column(frame, name, key, path)
+        columns[name] = _labels(column) if name in data.categorical else _numbers(column, key, path)
+    if data.time_column is not None:
+        column = _require_column(frame, data.time_column, "data.time_column", path)
+        times = _parse_times(column, path)
+    elif data.time_columns is not None:
+        times = _assemble_times(frame, data.time_columns, path)
+    else:
+        times = np.arange(len(frame))
+    lines = np.arange(len(frame)) + 2
+    columns, keep, filled, cleaning = clean_missing(columns, data.missing, path, lines)
+    times, lines = times[keep], lines[keep]
+    if len(times) == 0:
+        raise DataError(f"{path}: no rows left after data.missing: {data.missing}")
+    _check_order(times, lines, path)
+    return TimeSeries(
+        columns,
+        data.target,
+        data.features,
+        data.categorical,
+        times,
+        lines,
+        str(path),
+        cleaning,
+        observed=~filled[data.target],
+    )
+
+
+def load_series(data: DataConfig, seed: int = 0) -> TimeSeries:
+    """The series that `data` describes: a CSV file, or a generated sine (seeded by `seed`)."""
+    series = sine_series(data.sine, seed) if data.source == "sine" else csv_series(data)
+    check_magnitude(series)
+    return series
+
+
+def check_magnitude(series: TimeSeries) -> None:
+    """DataError at the first numeric value beyond `MAX_MAGNITUDE`, which the float32 model
+    and its exported copies could not compute with (scaling would overflow to inf)."""
+    for name, values in series.columns.items():
+        if values.dtype.kind != "f":
+            continue  # labels
+        big = np.flatnonzero(np.abs(values) > MAX_MAGNITUDE)  # (NaN compares False)
+        if len(big):
+            raise DataError(
+                f"{series.where(big[0])}, column '{name}': {values[big[0]]:.4g} is too large; "
+                f"values must be within +-{MAX_MAGNITUDE:g} (the model computes in float32): "
+                "rescale the column (for example to thousands)"
+            )

@@ -1,0 +1,103 @@
+"""Windows: every (input, target) window of a series, as strided views or as `tf.data` batches.
+
+    count_windows(n, width, horizon)  -> n - width - horizon + 1
+    window_views(features, target)    -> inputs, targets  every window, as strided views (no copy)
+    make_dataset(split, batch_size)   -> tf.data.Dataset  batches gathered from the split's series
+
+A split's series is held once: a window is gathered when its batch is. Nothing here imports
+TensorFlow but `make_dataset`.
+"""
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from lstm_app.data.prepare import SplitData
+
+
+def count_windows(n_rows: int, input_width: int, horizon: int) -> int:
+    """How many windows `n_rows` consecutive rows give: `n_rows - input_width - horizon + 1`."""
+    return max(0, n_rows - input_width - horizon + 1)
+
+
+def window_views(features: np.ndarray, target: np.ndarray, input_width: int, horizon: int):
+    """Every (input, target) window of a series, as read-only strided views: nothing is copied.
+
+    Window `i` has inputs `features[i : i + input_width]` and targets
+    `target[i + input_width : i + input_width + horizon]`.
+
+    Args:
+        features: `(time, n_features)`.
+        target: `(time,)`.
+
+    Returns:
+        inputs `(n, input_width, n_features)` and targets `(n, horizon)`, where
+        `n = time - input_width - horizon + 1`.
+
+    Example:
+        >>> x, y = window_views(np.arange(6)[:, None], np.arange(6), input_width=3, horizon=2)
+        >>> x[:, :, 0].tolist(), y.tolist()
+        ([[0, 1, 2], [1, 2, 3]], [[3, 4], [4, 5]])
+    """
+    n = count_windows(len(target), input_width, horizon)
+    if n == 0:
+        raise ValueError(
+            f"a series of {len(target)} steps has no window of input_width {input_width} + "
+            f"horizon {horizon}"
+        )
+    windows = np.lib.stride_tricks.sliding_window_view(features, input_width, axis=0)
+    inputs = windows[:n].transpose(0, 2, 1)  # (n, n_features, width) -> (n, width, n_features)
+    targets = np.lib.stride_tricks.sliding_window_view(target[input_width:], horizon)[:n]
+    return inputs, targets
+
+
+def make_dataset(
+    split: "SplitData", batch_size: int, shuffle: bool = False, seed: int = 0, epoch=0
+):
+    """A `tf.data.Dataset` of `(inputs, targets)` batches cut from one split: one epoch.
+
+    The split's series is held once; each batch gathers its windows by index, so memory stays
+    that of the series, not `input_width` times it.
+
+    Args:
+        split: the split to window.
+        batch_size: windows per batch (the last batch may be smaller).
+        shuffle: shuffle the windows.
+        seed: with `shuffle`, the order of epoch e is drawn from `(seed, e)` alone (a stateless
+            shuffle), so a run resumed at epoch k sees exactly the batches of one that never
+            stopped.
+        epoch: the epoch whose order to give: an int, or an int64 `tf.Variable` that is read
+            each time the dataset is iterated (`fit.EpochNumber` sets it as each epoch
+            begins, so `fit` gets epoch e's order at epoch e).
+
+    Returns:
+        Batches of inputs `(batch, input_width, n_features)` float32 and targets
+        `(batch, horizon)` float32.
+    """
+    import tensorflow as tf  # here, so that config and data errors never wait for TensorFlow
+
+    features = tf.constant(split.features)  # (time, n_features)
+    target = tf.constant(split.target)  # (time,)
+    input_steps = tf.range(split.input_width, dtype=tf.int64)  # (input_width,)
+    target_steps = tf.range(split.horizon, dtype=tf.int64) + split.input_width  # (horizon,)
+    n = split.n_windows
+
+    def gather(starts):  # starts: (batch,) first row of each window
+        inputs = tf.gather(features, starts[:, None] + input_steps)  # (batch, width, n_features)
+        targets = tf.gather(target, starts[:, None] + target_steps)  # (batch, horizon)
+        return inputs, targets
+
+    def shuffled_starts(_):  # the window starts of the epoch, shuffled, in batches
+        number = tf.cast(tf.convert_to_tensor(epoch), tf.int64)  # read at each iteration
+        key = tf.stack([tf.constant(seed, tf.int64), number])
+        starts = tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64), seed=key)
+        return tf.data.Dataset.from_tensor_slices(starts).batch(batch_size)
+
+    if shuffle:
+        batches = tf.data.Dataset.from_tensors(0).flat_map(shuffled_starts)
+    else:  # the same batches without flat_map, whose function costs ~5 ms per iterator (2 cores)
+        batches = tf.data.Dataset.range(n).batch(batch_size)
+    batches = batches.apply(tf.data.experimental.assert_cardinality(math.ceil(n / batch_size)))
+    return batches.map(gather).prefetch(tf.data.AUTOTUNE)

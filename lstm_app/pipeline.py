@@ -1,0 +1,176 @@
+"""The whole job, one stage after another: config -> data -> model -> training -> evaluation ->
+run directory -> export. `lstm-train` and `lstm_app.train` run it.
+
+`train(cfg, run_dir)` returns a `TrainResult`. The run directory (`lstm_app.runs.rundir.RunDir`
+names every file) gets:
+
+    config.yaml     the resolved config: `lstm-train --config RUN/config.yaml` rebuilds the run
+    run.json        status (running, done, failed, interrupted), times, library versions
+    history.csv     loss and val_loss per epoch
+    model.keras     the trained model
+    metrics.json    the model's metrics per split and the baselines' on test, original units
+    scaler.json     the scalers' statistics, from the train split
+    forecasts.csv   every test window and step: time, actual, predicted, baselines
+    loss.png        train and validation loss per epoch
+    forecast.png    the test split: actual, forecast, baselines
+    gates.png       the gates of each gate_lstm layer on the test windows (gate_lstm models only)
+    best.keras      the best model by the monitored loss (with the checkpoint callback only)
+    export/         the model in the formats of `export.formats`, with metadata.json
+"""
+
+import datetime as dt
+import platform
+import shutil
+import time
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+
+import lstm_app
+from lstm_app.config.load import config_to_dict
+from lstm_app.config.schema import Config
+from lstm_app.data.prepare import SPLITS, PreparedData, prepare_data
+from lstm_app.evaluation.backtest import run_backtest
+from lstm_app.evaluation.metrics import finite_or_none, forecast_table, metrics_report
+from lstm_app.evaluation.plots import plot_forecast, plot_loss
+from lstm_app.models.gates import plot_gates, trace_gates
+from lstm_app.runs.rundir import RunDir
+from lstm_app.training.fit import forecast
+from lstm_app.training.trainer import fit_in_run, forecast_fold
+
+
+@dataclass
+class TrainResult:
+    """What a run produced.
+
+    Attributes:
+        run_dir: the run directory.
+        model: the trained model.
+        history: loss per epoch, `{"loss": [...], "val_loss": [...], ...}`.
+        metrics: the content of `metrics.json`.
+        forecasts: the model's forecasts per split, `(windows, horizon)`, original units.
+        data: the prepared data the model was trained and evaluated on.
+    """
+
+    run_dir: Path
+    model: keras.Model
+    history: dict[str, list[float]]
+    metrics: dict
+    forecasts: dict[str, np.ndarray]
+    data: PreparedData
+
+    @property
+    def run(self) -> RunDir:
+        return RunDir(self.run_dir)
+
+
+def versions() -> dict:
+    """The versions of Python and the libraries that shape the numbers."""
+    import tensorflow as tf
+
+    return {
+        "lstm_app": lstm_app.__version__,
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+    }
+
+
+def _now() -> str:
+    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def train(
+    cfg: Config,
+    run_dir: Path | RunDir | None = None,
+    data: PreparedData | None = None,
+    verbose="auto",
+    resume: bool = False,
+) -> TrainResult:
+    """Trains the model of `cfg` on its data, evaluates it and writes `run_dir`.
+
+    Args:
+        cfg: a checked config (see `load_config`).
+        run_dir: a new or empty directory (a non-empty one is refused); default: a new
+            `runs/<name>-<timestamp>/` under the current directory (`RunDir.for_training`).
+        data: the prepared data, if already loaded; else `prepare_data(cfg.data, cfg.seed)`.
+        verbose: Keras's fit verbosity: `"auto"`, 0 (silent), 1 (progress bar), 2 (a line).
+        resume: continue the unfinished run in `run_dir` from its last completed epoch
+            (see `lstm_app.training.resume`).
+
+    Returns:
+        A TrainResult. Raises RunFailedError if the loss diverges (NaN or infinite).
+    """
+    config = config_to_dict(cfg)
+    run = RunDir.for_training(run_dir, cfg.name, resume, config)
+    now = _now()
+    if resume:
+        info = {**run.read_status(), "status": "running"}
+        info["resumed"] = [*info.get("resumed", []), now]
+        info.pop("error", None)
+    else:
+        info = {
+            "status": "running",
+            "name": cfg.name,
+            "started": now,
+            "versions": versions(),
+            "platform": platform.platform(),
+        }
+        run.write_config(config)
+    started = time.time()
+    run.write_status(info)
+    try:
+        result = _fit_evaluate_write(cfg, run, data, verbose, resume)
+    except BaseException as err:
+        stopped = "interrupted" if isinstance(err, KeyboardInterrupt) else "failed"
+        run.write_status({**info, "status": stopped, "error": str(err) or type(err).__name__})
+        raise
+    shutil.rmtree(run.resume_dir, ignore_errors=True)  # finished: nothing to resume
+    run.write_status(
+        {
+            **info,
+            "status": "done",
+            "finished": _now(),
+            "wall_seconds": round(time.time() - started, 2),
+            "epochs": len(result.history["loss"]),
+        }
+    )
+    return result
+
+
+def _fit_evaluate_write(cfg: Config, run: RunDir, data: PreparedData | None, verbose, resume):
+    data = data or prepare_data(cfg.data, cfg.seed)
+    model, history = fit_in_run(cfg, run, data, verbose, resume)
+    batch_size = cfg.training.batch_size
+    forecasts = {name: forecast(model, data, data.splits[name], batch_size) for name in SPLITS}
+    metrics = metrics_report(data, forecasts)
+    if cfg.evaluation.backtest.folds > 1:
+        metrics["backtest"] = run_backtest(cfg, data, metrics, partial(forecast_fold, cfg))
+    test = data.splits["test"]
+    run.write_scalers(
+        {
+            "features": data.feature_scaler.to_dict(data.feature_names),
+            "target": data.target_scaler.to_dict([data.series.target_name]),
+            "target_transforms": list(data.pipeline.names),
+        }
+    )
+    run.write_forecasts(forecast_table(data, test, forecasts["test"]))
+    run.write_file(RunDir.LOSS_PLOT, lambda path: plot_loss(history, path))
+    run.write_file(RunDir.FORECAST_PLOT, lambda path: plot_forecast(data, forecasts["test"], path))
+    traces = trace_gates(model, test.windows()[0])
+    if traces:
+        title = "Gates on the last test window; heatmaps: units (rows) by time steps (columns)"
+        run.write_file(RunDir.GATES_PLOT, lambda path: plot_gates(traces, path, title=title))
+    run.write_file(RunDir.MODEL, model.save)
+    run.write_metrics(finite_or_none(metrics))
+    if cfg.export.formats:
+        from lstm_app.serving.exporter import export_model  # TensorFlow's export machinery
+
+        export_model(model, run, cfg.export.formats)
+    return TrainResult(run.path, model, history, metrics, forecasts, data)

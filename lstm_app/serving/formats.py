@@ -1,0 +1,272 @@
+"""The export formats: one class per format, holding everything about it.
+
+    FORMATS.names()                          # ("keras", "saved_model", "onnx", "tflite")
+    fmt = FORMATS["onnx"]
+    fmt.artefact, fmt.extras                 # "model.onnx", ("tf2onnx", "onnxruntime")
+    fmt.write(serving, model, spec, path)    # the export (lstm_app.serving.exporter)
+    run = fmt.runner(path)                   # raw windows -> forecasts (lstm_app.serving.predict)
+    fmt.recognizes(path)                     # whether `path` is such an artefact
+
+Every format holds the serving model (`lstm_app.serving.graph`): raw feature values in,
+forecasts in the target's original units out; scaling and target transforms are inside it.
+
+This module imports neither TensorFlow nor Keras (each method imports what it needs), so the
+config schema and the command line can read the formats, their files and their packages
+before TensorFlow loads. A new format is one class here, registered under its name.
+"""
+
+import contextlib
+import importlib.util
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from lstm_app.errors import UserInputError
+from lstm_app.registry import Registry
+
+if TYPE_CHECKING:  # the card's class, for annotations only: this catalogue stays light
+    from lstm_app.serving.spec import ServingSpec
+
+FORMATS = Registry("export format")
+
+Runner = Callable[[np.ndarray], np.ndarray]
+
+
+class ExportFormat:
+    """An export format.
+
+    Attributes:
+        name: its name in configs and on the command line.
+        artefact: the file (or directory) it writes in an export directory.
+        extras: the optional modules it needs (`pip install 'lstm-app[export]'`).
+        preference: the rank in which `load_forecaster` picks it from an export directory
+            (lowest first).
+    """
+
+    name: str = ""
+    artefact: str = ""
+    extras: tuple[str, ...] = ()
+    preference: int = 0
+
+    @classmethod
+    def write(cls, serving_model, model, spec: "ServingSpec", path: Path) -> None:
+        """Exports `serving_model` (`model`, the trained model, wrapped by
+        `build_serving_model`) to `path`."""
+        raise NotImplementedError
+
+    @classmethod
+    def runner(cls, path: Path) -> Runner:
+        """A function from raw windows `(n, rows, inputs)` float32 to forecasts `(n, horizon)`,
+        in the format's own runtime."""
+        raise NotImplementedError
+
+    @classmethod
+    def recognizes(cls, path: Path) -> bool:
+        """Whether `path` is an artefact of this format (by its suffix)."""
+        return Path(path).suffix == Path(cls.artefact).suffix
+
+
+def _register(cls):
+    return FORMATS.register(cls.name)(cls)
+
+
+@contextlib.contextmanager
+def _quiet_tensorflow():
+    """Silences TensorFlow's INFO lines ("Assets written to ...") while a SavedModel is saved."""
+    import tensorflow as tf
+
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel("ERROR")
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _input_spec(spec: "ServingSpec", rows=None):
+    import tensorflow as tf
+
+    return tf.TensorSpec((None, rows, len(spec.inputs)), tf.float32, name="raw_window")
+
+
+@_register
+class Keras(ExportFormat):
+    """`model.keras`: Keras; `keras.models.load_model` reads it once `lstm_app` is imported
+    (its layers are registered by `lstm_app.serving.graph`)."""
+
+    name = "keras"
+    artefact = "model.keras"
+    preference = 1
+
+    @classmethod
+    def write(cls, serving_model, model, spec, path):
+        from lstm_app.runs.rundir import write_atomic
+
+        write_atomic(path, serving_model.save)
+
+    @classmethod
+    def runner(cls, path):
+        import keras
+
+        import lstm_app.models.layers
+        import lstm_app.serving.graph  # noqa: F401
+
+        loaded = keras.models.load_model(path, safe_mode=True)  # never runs code from the file
+        return lambda x: np.asarray(loaded(x, training=False))
+
+
+@_register
+class SavedModel(ExportFormat):
+    """`saved_model/`: TensorFlow SavedModel: `tf.saved_model.load(path).serve(x)`, no Keras or
+    lstm_app needed; batch and time dynamic; its `serve` function is compiled with XLA (about
+    0.4 ms a batch-1 forecast on 2 CPU cores instead of 3 ms)."""
+
+    name = "saved_model"
+    artefact = "saved_model"
+    preference = 0
+
+    @classmethod
+    def write(cls, serving_model, model, spec, path):
+        import keras
+        import tensorflow as tf
+
+        archive = keras.export.ExportArchive()
+        archive.track(serving_model)
+        forward = tf.function(lambda x: serving_model(x, training=False), jit_compile=True)
+        archive.add_endpoint("serve", forward, input_signature=[_input_spec(spec)])
+        tmp = path.with_name(f".tmp-{path.name}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            with _quiet_tensorflow():
+                archive.write_out(str(tmp), verbose=False)
+            tmp.rename(path)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    @classmethod
+    def runner(cls, path):
+        import tensorflow as tf
+
+        served = tf.saved_model.load(str(path))
+        return lambda x: served.serve(tf.constant(x)).numpy()
+
+    @classmethod
+    def recognizes(cls, path):
+        path = Path(path)
+        return path.is_dir() and (path / "saved_model.pb").is_file()
+
+
+@_register
+class Onnx(ExportFormat):
+    """`model.onnx`: ONNX (converted by tf2onnx from the same graph, without XLA), for
+    onnxruntime; batch and time dynamic; input `raw_window`."""
+
+    name = "onnx"
+    artefact = "model.onnx"
+    extras = ("tf2onnx", "onnxruntime")
+    preference = 2
+
+    @classmethod
+    def write(cls, serving_model, model, spec, path):
+        import tensorflow as tf
+        import tf2onnx
+
+        from lstm_app.runs.rundir import write_atomic
+
+        forward = tf.function(lambda x: serving_model(x, training=False))
+
+        def convert(tmp):
+            tf2onnx.convert.from_function(
+                forward, input_signature=[_input_spec(spec)], output_path=str(tmp)
+            )
+
+        write_atomic(path, convert)
+
+    @classmethod
+    def runner(cls, path):
+        import onnxruntime
+
+        session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        name = session.get_inputs()[0].name
+        return lambda x: session.run(None, {name: x})[0]
+
+
+@_register
+class TFLite(ExportFormat):
+    """`model.tflite`: TFLite, for ai-edge-litert: the recurrent layers unrolled, so the number
+    of rows is fixed (`metadata.json`: inputs.rows) and the batch is dynamic (resize the
+    input); TFLite cannot convert the loop of an LSTM whose batch is dynamic."""
+
+    name = "tflite"
+    artefact = "model.tflite"
+    extras = ("ai_edge_litert",)
+    preference = 3
+
+    @classmethod
+    def write(cls, serving_model, model, spec, path):
+        import tensorflow as tf
+
+        from lstm_app.runs.rundir import write_atomic
+        from lstm_app.serving.graph import build_serving_model, unrolled_copy
+
+        unrolled = unrolled_copy(model, time_steps=spec.input_width)
+        fixed = build_serving_model(unrolled, spec, time_steps=spec.rows)
+        with tempfile.TemporaryDirectory() as tmp:
+            with _quiet_tensorflow():
+                fixed.export(tmp, verbose=False)
+            flat = tf.lite.TFLiteConverter.from_saved_model(tmp).convert()
+        write_atomic(path, lambda tmp_path: tmp_path.write_bytes(flat))
+
+    @classmethod
+    def runner(cls, path):
+        from ai_edge_litert.interpreter import Interpreter
+
+        interpreter = Interpreter(model_path=str(path))
+
+        def run_tflite(x):
+            (details,) = interpreter.get_input_details()
+            if tuple(details["shape"]) != x.shape:
+                interpreter.resize_tensor_input(details["index"], x.shape)
+                interpreter.allocate_tensors()
+            elif not hasattr(run_tflite, "allocated"):
+                interpreter.allocate_tensors()
+            run_tflite.allocated = True
+            interpreter.set_tensor(details["index"], x)
+            interpreter.invoke()
+            return interpreter.get_tensor(interpreter.get_output_details()[0]["index"]).copy()
+
+        return run_tflite
+
+
+def check_export(formats, out: Path) -> None:
+    """UserInputError if a format is unknown, lacks its packages, or would replace a file."""
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise UserInputError(
+            f"unknown export format '{unknown[0]}'; expected one of: {', '.join(FORMATS.names())}"
+        )
+    problem = missing_extras(formats)
+    if problem:
+        raise UserInputError(problem)
+    for name in formats:
+        artefact = out / FORMATS[name].artefact
+        if artefact.exists():
+            raise UserInputError(f"{artefact}: exists; remove it to export {name} again")
+
+
+def missing_extras(formats) -> str | None:
+    """A one-line message naming the optional packages `formats` need and lack, or None."""
+    for name in formats:
+        extras = FORMATS[name].extras if name in FORMATS else ()
+        absent = [module for module in extras if not importlib.util.find_spec(module)]
+        if absent:
+            return (
+                f"the {name} format needs {', '.join(absent)}, which is not installed: "
+                "pip install 'lstm-app[export]'"
+            )
+    return None
