@@ -19,12 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from lstm_app.evaluation.report import number_text as _number
+
 REPO = Path(__file__).resolve().parent.parent
 START, END = "<!-- results:start -->", "<!-- results:end -->"
-
-
-def _number(value) -> str:
-    return "-" if value is None else f"{value:.4g}"
 
 
 def _beats(model: float, baseline: float) -> str:

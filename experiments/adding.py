@@ -23,14 +23,10 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from lstm_app.models.layers import GateLSTM
+from lstm_app.config.schema import LAYER_TYPES
+from lstm_app.registry import load_object
 
 BASELINE_MSE = 1 / 6  # predicting the mean sum, 1, for a sum of two uniform values
-RECURRENT = {
-    "simple_rnn": keras.layers.SimpleRNN,
-    "lstm": keras.layers.LSTM,
-    "gate_lstm": GateLSTM,
-}
 
 
 def adding_data(n: int, length: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -56,7 +52,7 @@ def adding_model(kind: str, length: int, units: int = 32, learning_rate: float =
     model = keras.Sequential(
         [
             keras.Input((length, 2)),
-            RECURRENT[kind](units),
+            load_object(LAYER_TYPES[kind].keras)(units),  # kind: a recurrent layer type
             keras.layers.Dense(1),
         ]
     )

@@ -103,10 +103,21 @@ def collect_imports(tree: ast.Module, name: str, is_package: bool, known: set[st
                 found.append(Import(target, node.lineno, at_import_time))
         inside_function = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
         for child in ast.iter_child_nodes(node):
-            visit(child, at_import_time and not inside_function)
+            never_runs = _type_checking(node) and child in node.body  # annotations only
+            visit(child, at_import_time and not inside_function and not never_runs)
 
     visit(tree, True)
     return tuple(dict.fromkeys(found))
+
+
+def _type_checking(node: ast.AST) -> bool:
+    """Whether `node` is `if TYPE_CHECKING:`, whose body never runs (imports for annotations)."""
+    if not isinstance(node, ast.If):
+        return False
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def read_package(root: Path) -> dict[str, Module]:

@@ -13,7 +13,7 @@ from lstm_app.data.prepare import prepare_data
 from lstm_app.models.build import build_sequential as build_model
 from lstm_app.models.layers import GateLSTM
 from lstm_app.pipeline import train
-from lstm_app.training.fit import compile_model, fit_model, training_model
+from lstm_app.training.fit import BestCheckpoint, compile_model, fit_model, training_model
 from lstm_app.training.fused import FusedLSTM, fusable, fuse, lstm_stack
 
 
@@ -214,3 +214,13 @@ def test_fused_run_saves_the_plain_model(tmp_path):
     trained = keras.models.load_model(tmp_path / "run" / "model.keras")
     for a, b in zip(trained.get_weights(), result.model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_checkpoint_that_would_save_the_fused_twin_is_refused(tmp_path):
+    """Fitted fused, a BestCheckpoint must be told which model to write (the plain one): else
+    it would write the twin, a model no other command can read."""
+    cfg = config_from_dict(tiny_config_dict(**TWO_LAYERS, training={"epochs": 1}))
+    data = prepare_data(cfg.data, cfg.seed)
+    with pytest.raises(ValueError, match="saves=model"):
+        fit_model(cfg, data, [BestCheckpoint(tmp_path / "best.keras")], verbose=0)
+    assert not (tmp_path / "best.keras").exists()

@@ -78,21 +78,27 @@ class BestCheckpoint(keras.callbacks.Callback):
     """Keeps the best model so far, by `monitor` (a loss: lower is better), as a `.keras` file
     written under a temporary name and renamed, so it is never seen half-written.
 
-    `saves`: the model to write, when it is not the one being fitted (a fused twin, see
-    `lstm_app.training.fused`, trains the variables of the plain model that is saved)."""
+    Args:
+        path: the `.keras` file.
+        monitor: the log to watch.
+        saves: the model to write when it is not the one being fitted (a fused twin, see
+            `lstm_app.training.fused`, trains the variables of the plain model that is
+            saved); default: the fitted model.
+    """
 
-    def __init__(self, path: Path, monitor: str = "val_loss"):
+    def __init__(self, path: Path, monitor: str = "val_loss", saves: keras.Model | None = None):
         super().__init__()
         self.path = Path(path)
         self.monitor = monitor
         self.best = math.inf
-        self.saves = None
+        self.saves = saves
 
     def on_epoch_end(self, epoch, logs=None):
         value = (logs or {}).get(self.monitor)
         if value is not None and math.isfinite(value) and value < self.best:
             self.best = float(value)
-            write_atomic(self.path, (self.saves or self.model).save)
+            model = self.model if self.saves is None else self.saves
+            write_atomic(self.path, model.save)
 
 
 def make_callbacks(
