@@ -9,12 +9,13 @@ the memory of windowing a long series, and how throughput scales with window len
 The reference is the article's script: `LSTM(50, return_sequences=True) -> LSTM(50) ->
 Dense(1)`, adam, mean squared error, `model.fit` on pre-windowed numpy arrays (window 30, one
 feature, batch 64). "ours" is `lstm_app.training.fit.fit_model` with `lstm-train`'s callbacks
-and resume points, on the same number of windows cut from a series by `data.make_dataset`. Each
-measurement is a fit of `--epochs` epochs, timed by the median epoch after a warm-up epoch; the
-variants take turns in `--rounds` rounds, and each ratio is the median of the ratios to the
-reference *measured in the same round* (a shared machine's slow spells, which here change
-throughput by 1.5x within minutes, then touch both sides of a ratio alike). Runs unchanged on
-a GPU machine, and says whether the built-in layer can take the cuDNN path there.
+and resume points, on the same number of windows cut from a series by
+`data.windows.make_dataset`. Each measurement is a fit of `--epochs` epochs, timed by the
+median epoch after a warm-up epoch; the variants take turns in `--rounds` rounds, and each
+ratio is the median of the ratios to the reference *measured in the same round* (a shared
+machine's slow spells, which here change throughput by 1.5x within minutes, then touch both
+sides of a ratio alike). Runs unchanged on a GPU machine, and says whether the built-in layer
+can take the cuDNN path there.
 """
 
 import argparse

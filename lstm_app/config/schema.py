@@ -203,7 +203,8 @@ GateVariant = Literal[tuple(VARIANTS)]  # the variants of lstm_app.models.layers
 
 @dataclass(frozen=True)
 class GateLSTMLayerConfig(RecurrentLayerConfig):
-    """`gate_lstm`: lstm_app.layers.GateLSTM, the LSTM written gate by gate (docs/equations.md)."""
+    """`gate_lstm`: lstm_app.models.layers.GateLSTM, the LSTM written gate by gate
+    (docs/equations.md)."""
 
     variant: GateVariant = "vanilla"  # the standard equations, or a variant of them
 

@@ -69,7 +69,7 @@ def make_dataset(
             shuffle), so a run resumed at epoch k sees exactly the batches of one that never
             stopped.
         epoch: the epoch whose order to give: an int, or an int64 `tf.Variable` that is read
-            each time the dataset is iterated (`fit.EpochNumber` sets it as each epoch
+            each time the dataset is iterated (`training.fit.EpochNumber` sets it as each epoch
             begins, so `fit` gets epoch e's order at epoch e).
 
     Returns:

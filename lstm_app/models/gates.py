@@ -27,7 +27,7 @@ class GateTrace:
 
     Attributes:
         layer: the layer's name.
-        variant: the layer's variant (see `lstm_app.layers.VARIANTS`).
+        variant: the layer's variant (see `lstm_app.models.variants.VARIANTS`).
         input_gate: i_t, how much of the candidate enters the cell.
         forget_gate: f_t, how much of the previous cell state is kept.
         output_gate: o_t, how much of tanh(c_t) is shown as h_t (the article variant's output).

@@ -45,12 +45,16 @@ class ExportFormat:
         extras: the optional modules it needs (`pip install 'lstm-app[export]'`).
         preference: the rank in which `load_forecaster` picks it from an export directory
             (lowest first).
+        directory: the artefact is a directory named `title` in messages, not a file named by
+            its suffix.
     """
 
     name: str = ""
     artefact: str = ""
     extras: tuple[str, ...] = ()
     preference: int = 0
+    directory: bool = False
+    title: str = ""
 
     @classmethod
     def write(cls, serving_model, model, spec: "ServingSpec", path: Path) -> None:
@@ -68,6 +72,17 @@ class ExportFormat:
     def recognizes(cls, path: Path) -> bool:
         """Whether `path` is an artefact of this format (by its suffix)."""
         return Path(path).suffix == Path(cls.artefact).suffix
+
+
+def artefact_kinds() -> str:
+    """What a model artefact may be, for messages: `a .keras, .onnx or .tflite file, or a
+    SavedModel directory`."""
+    files = [Path(f.artefact).suffix for _, f in FORMATS.items() if not f.directory]
+    folders = [f.title for _, f in FORMATS.items() if f.directory]
+    text = (
+        f"a {', '.join(files[:-1])} or {files[-1]} file" if len(files) > 1 else f"a {files[0]} file"
+    )
+    return text + "".join(f", or a {title} directory" for title in folders)
 
 
 def _register(cls):
@@ -129,6 +144,8 @@ class SavedModel(ExportFormat):
     name = "saved_model"
     artefact = "saved_model"
     preference = 0
+    directory = True
+    title = "SavedModel"
 
     @classmethod
     def write(cls, serving_model, model, spec, path):

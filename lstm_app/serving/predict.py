@@ -20,7 +20,7 @@ from lstm_app.config.load import config_from_dict
 from lstm_app.data.io import infer_frequency, load_series, time_text
 from lstm_app.data.prepare import one_hot
 from lstm_app.errors import DataError, UserInputError
-from lstm_app.serving.formats import FORMATS, missing_extras
+from lstm_app.serving.formats import FORMATS, artefact_kinds, missing_extras
 from lstm_app.serving.spec import ServingSpec
 
 
@@ -90,8 +90,7 @@ def load_forecaster(path) -> Forecaster:
     if fmt is None:
         if not path.is_dir():
             raise UserInputError(
-                f"--model {path}: not a model; expected an export directory, a .keras, "
-                ".onnx or .tflite file, or a SavedModel directory"
+                f"--model {path}: not a model; expected an export directory, {artefact_kinds()}"
             )
         for preferred in _by_preference():
             if (path / FORMATS[preferred].artefact).exists():

@@ -63,7 +63,7 @@ def _settings(callback_config) -> dict:
 
 class EpochNumber(keras.callbacks.Callback):
     """Holds the number of the epoch about to run in `epoch`, an int64 variable that the
-    training dataset reads each time it is iterated (`data.make_dataset`): epoch e gets the
+    training dataset reads each time it is iterated (`data.windows.make_dataset`): epoch e gets the
     window order of epoch e, whether the run started at 0 or resumed at e."""
 
     def __init__(self, first: int = 0):

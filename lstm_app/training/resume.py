@@ -16,8 +16,8 @@ tens (a run of 200 short epochs would pay seconds).
 
 `lstm-train ... --resume` builds the config's model, puts the saved variables back
 (`restore_state`) and fits the remaining epochs; because each epoch's batch order depends on
-(seed, epoch) alone (`data.make_dataset`), the resumed run ends with the weights and metrics of
-a run that never stopped. An epoch whose loss is not finite is not saved: a diverged run
+(seed, epoch) alone (`data.windows.make_dataset`), the resumed run ends with the weights and
+metrics of a run that never stopped. An epoch whose loss is not finite is not saved: a diverged run
 resumes from its last good epoch.
 """
 
