@@ -145,6 +145,23 @@ print("lstm_app imported:", sys.modules["lstm_app"] is not None)
     np.testing.assert_allclose(forecaster.run(windows), expected, rtol=1e-6)
 
 
+@pytest.mark.parametrize("name", FORMATS.names())
+def test_every_registered_format_forecasts_what_keras_forecasts(exported, name):
+    """Each format of the registry, loaded by its own runner as lstm-predict loads it: a new
+    format is checked here without a line more."""
+    _, out, csv = exported
+    keras_model = keras.models.load_model(out / "model.keras")
+    forecaster = load_forecaster(out / FORMATS[name].artefact)
+    assert forecaster.format == name
+    values, _ = raw_inputs(forecaster, csv)
+    windows = np.ascontiguousarray(
+        np.lib.stride_tricks.sliding_window_view(values, forecaster.spec.rows, axis=0).transpose(
+            0, 2, 1
+        )
+    )
+    np.testing.assert_allclose(forecaster.run(windows), np.asarray(keras_model(windows)), rtol=1e-4)
+
+
 def test_metadata_describes_how_to_feed_the_model(exported):
     result, out, _ = exported
     card = json.loads((out / "metadata.json").read_text())
