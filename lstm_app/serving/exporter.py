@@ -25,7 +25,7 @@ import yaml
 
 import lstm_app.models.layers  # noqa: F401  (registers GateLSTM for loading model.keras)
 from lstm_app.runs.rundir import RunDir, write_json
-from lstm_app.serving.formats import FORMATS, check_export
+from lstm_app.serving.formats import CARD, FORMATS, check_export
 from lstm_app.serving.graph import build_serving_model
 from lstm_app.serving.spec import ServingSpec
 
@@ -93,7 +93,7 @@ def export_model(model: keras.Model, run_dir, formats, out: Path | None = None) 
     for name in formats:
         FORMATS[name].write(serving, model, spec, out / FORMATS[name].artefact)
     present = [name for name in FORMATS.names() if (out / FORMATS[name].artefact).exists()]
-    write_json(out / "metadata.json", metadata(run, spec, present))
+    write_json(out / CARD, metadata(run, spec, present))
     return out
 
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # the card's class, for annotations only: this catalogue stay
     from lstm_app.serving.spec import ServingSpec
 
 FORMATS = Registry("export format")
+CARD = "metadata.json"  # the model card beside the artefacts of an export directory
 
 Runner = Callable[[np.ndarray], np.ndarray]
 

@@ -20,7 +20,7 @@ from lstm_app.config.load import config_from_dict
 from lstm_app.data.io import infer_frequency, load_series, time_text
 from lstm_app.data.prepare import one_hot
 from lstm_app.errors import DataError, UserInputError
-from lstm_app.serving.formats import FORMATS, artefact_kinds, missing_extras
+from lstm_app.serving.formats import CARD, FORMATS, artefact_kinds, missing_extras
 from lstm_app.serving.spec import ServingSpec
 
 
@@ -76,7 +76,7 @@ def load_forecaster(path) -> Forecaster:
     if not path.exists():
         raise UserInputError(f"--model {path}: not found")
     folder = path if path.is_dir() and _format_of(path) is None else path.parent
-    card = folder / "metadata.json"
+    card = folder / CARD
     if not card.is_file():
         raise UserInputError(
             f"--model {path}: no metadata.json beside it; expected an export directory "
