@@ -19,6 +19,7 @@ names every file) gets:
 """
 
 import datetime as dt
+import os
 import platform
 import shutil
 import time
@@ -34,11 +35,12 @@ import lstm_app
 from lstm_app.config.load import config_to_dict
 from lstm_app.config.schema import Config
 from lstm_app.data.prepare import SPLITS, PreparedData, prepare_data
+from lstm_app.errors import UserInputError
 from lstm_app.evaluation.backtest import run_backtest
 from lstm_app.evaluation.metrics import finite_or_none, forecast_table, metrics_report
 from lstm_app.evaluation.plots import plot_forecast, plot_loss
 from lstm_app.models.gates import plot_gates, trace_gates
-from lstm_app.runs.rundir import RunDir
+from lstm_app.runs.rundir import RunDir, file_fingerprint, first_difference, temporary_path
 from lstm_app.training.fit import forecast
 from lstm_app.training.trainer import fit_in_run, forecast_fold
 
@@ -105,8 +107,11 @@ def train(
             (see `lstm_app.training.resume`).
 
     Returns:
-        A TrainResult. Raises RunFailedError if the loss diverges (NaN or infinite).
+        A TrainResult. Raises RunFailedError if the loss diverges (NaN or infinite), and
+        UserInputError, before anything is written, if `data` was prepared from another config.
     """
+    if data is not None:
+        check_prepared_from(cfg, data)
     config = config_to_dict(cfg)
     run = RunDir.for_training(run_dir, cfg.name, resume, config)
     now = _now()
@@ -122,6 +127,8 @@ def train(
             "versions": versions(),
             "platform": platform.platform(),
         }
+        if cfg.data.source == "csv":  # what a resume must find unchanged (generated data: none)
+            info[RunDir.DATA_FILE] = file_fingerprint(cfg.data.path)
         run.write_config(config)
     started = time.time()
     run.write_status(info)
@@ -142,6 +149,42 @@ def train(
         }
     )
     return result
+
+
+def check_prepared_from(cfg: Config, data: PreparedData) -> None:
+    """UserInputError naming the first key where the config `data` was prepared from (its
+    `prepared_from`) differs from `cfg`: the run would write a config that does not describe
+    its model. The seed counts only for a generated series (the seed draws its noise)."""
+    origin = data.prepared_from
+    if origin is None:  # built by hand: nothing to compare
+        return
+    was = {"data": config_to_dict(origin["data"])}
+    now = {"data": config_to_dict(cfg.data)}
+    if cfg.data.source == "sine" or origin["data"].source == "sine":
+        was["seed"], now["seed"] = origin["seed"], cfg.seed
+    difference = first_difference(was, now)
+    if difference:
+        key, there, here = difference
+        raise UserInputError(
+            f"data: prepared from another config ({key}: {there!r} there, {here!r} in the "
+            "config trained); prepare it from this config: lstm_app.prepare_data(cfg)"
+        )
+
+
+def _export_whole(model: keras.Model, run: RunDir, formats) -> None:
+    """Exports `model` into a temporary folder beside `RUN/export/`, renamed to it once whole:
+    an export stopped midway (Ctrl-C) leaves no `RUN/export/`, and the resume of the run,
+    which ends with the same model, removes the stopped try and exports again."""
+    from lstm_app.serving.exporter import export_model  # TensorFlow's export machinery
+
+    final = run.export_dir
+    tmp = temporary_path(final)
+    shutil.rmtree(tmp, ignore_errors=True)  # a stopped try's
+    export_model(model, run, formats, out=tmp, where=str(final))
+    # an export/ already here is this run's own, whole, from a try stopped just after the
+    # rename (a new run's directory starts empty; a finished run is never resumed)
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(tmp, final)
 
 
 def _fit_evaluate_write(cfg: Config, run: RunDir, data: PreparedData | None, verbose, resume):
@@ -170,7 +213,5 @@ def _fit_evaluate_write(cfg: Config, run: RunDir, data: PreparedData | None, ver
     run.write_file(RunDir.MODEL, model.save)
     run.write_metrics(finite_or_none(metrics))
     if cfg.export.formats:
-        from lstm_app.serving.exporter import export_model  # TensorFlow's export machinery
-
-        export_model(model, run, cfg.export.formats)
+        _export_whole(model, run, cfg.export.formats)
     return TrainResult(run.path, model, history, metrics, forecasts, data)

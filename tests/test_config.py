@@ -310,3 +310,132 @@ def test_config_is_immutable():
     assert isinstance(cfg, Config)
     with pytest.raises(AttributeError):
         cfg.seed = 3
+
+
+# ---- sizes: every size key has a finite maximum, so an absurd value is refused at once
+
+
+@pytest.mark.parametrize(
+    ("section", "values", "message"),
+    [
+        (
+            "evaluation",
+            {"backtest": {"folds": 10**23}},
+            "evaluation.backtest.folds: expected an integer >= 1 and <= 1000, got 100000000000",
+        ),
+        (
+            "data",
+            {"sine": {"length": 10**10}},
+            "data.sine.length: expected an integer >= 2 and <= 100000000, got 10000000000",
+        ),
+        ("data", {"window": {"input_width": 10**7}}, "data.window.input_width: expected an"),
+        ("data", {"window": {"horizon": 10**6}}, "data.window.horizon: expected an integer"),
+        ("data", {"season_length": 10**7}, "data.season_length: expected an integer"),
+        ("training", {"epochs": 10**7}, "training.epochs: expected an integer >= 1 and <= "),
+        ("training", {"batch_size": 10**7}, "training.batch_size: expected an integer"),
+        ("training", {"steps_per_execution": 10**6}, "training.steps_per_execution: expected"),
+        (
+            "training",
+            {"callbacks": {"early_stopping": {"patience": 10**7}}},
+            "training.callbacks.early_stopping.patience: expected an integer",
+        ),
+        (
+            "training",
+            {"callbacks": {"reduce_lr_on_plateau": {"patience": 10**7}}},
+            "training.callbacks.reduce_lr_on_plateau.patience: expected an integer",
+        ),
+    ],
+)
+def test_absurd_sizes_are_refused_naming_the_maximum(section, values, message):
+    with pytest.raises(ConfigError) as err:
+        config_from_dict(tiny_config_dict(**{section: values}))
+    assert message in str(err.value) and "<=" in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("text", ["1e23", "1.0e23", "1E23", "1e3", "3.0"])
+def test_a_float_for_an_integer_key_is_refused_in_one_line(tiny_config_file, text):
+    for key in ("evaluation.backtest.folds", "data.sine.length", "training.epochs"):
+        with pytest.raises(ConfigError) as err:
+            load_config(tiny_config_file, [f"{key}={text}"])
+        assert f"{key}: expected an integer >= " in str(err.value)
+        assert "\n" not in str(err.value)
+
+
+def test_a_float_for_an_integer_key_in_the_file_is_refused(tmp_path):
+    path = write_yaml(tmp_path / "c.yaml", tiny_config_dict())
+    path.write_text(path.read_text() + "evaluation:\n  backtest:\n    folds: 1e23\n")
+    with pytest.raises(ConfigError, match=r"c.yaml: evaluation.backtest.folds: expected an int"):
+        load_config(path)
+
+
+def test_sizes_at_their_maximum_are_accepted():
+    cfg = config_from_dict(
+        tiny_config_dict(
+            evaluation={"backtest": {"folds": 1000}},
+            training={"epochs": 1_000_000, "batch_size": 1_000_000, "steps_per_execution": 10_000},
+        )
+    )
+    assert cfg.evaluation.backtest.folds == 1000 and cfg.training.epochs == 1_000_000
+    assert config_from_dict(tiny_config_dict(data={"sine": {"length": 10**8}})).data.sine.length
+
+
+# ---- overrides given to load_config must be a list of KEY=VALUE strings
+
+
+@pytest.mark.parametrize(
+    ("overrides", "found"),
+    [
+        ("training.epochs=3", "got the string 'training.epochs=3'"),
+        (b"training.epochs=3", "got bytes"),
+        ({"training.epochs": 3}, "got a dict"),
+        (["training.epochs=3", 5], "item 1 is an int: 5"),
+    ],
+)
+def test_overrides_that_are_not_a_list_of_strings_are_refused(tiny_config_file, overrides, found):
+    with pytest.raises(TypeError) as err:
+        load_config(tiny_config_file, overrides)
+    message = str(err.value)
+    assert "overrides: expected a list of KEY=VALUE strings" in message and found in message
+    assert "\n" not in message
+
+
+def test_overrides_may_be_any_sequence_of_strings(tiny_config_file):
+    assert load_config(tiny_config_file, ("training.epochs=5",)).training.epochs == 5
+    assert load_config(tiny_config_file, iter(["training.epochs=6"])).training.epochs == 6
+
+
+# ---- YAML merge keys (`<<: *anchor`) are read as YAML defines them; duplicates still refused
+
+MERGED_LAYERS = """name: merged
+data: {source: sine}
+model:
+  layers:
+    - &recurrent {type: lstm, units: 8, return_sequences: true, dropout: 0.1}
+    - <<: *recurrent
+      return_sequences: false
+    - {type: dense, units: 1}
+"""
+
+
+def test_yaml_merge_keys_are_accepted(tmp_path):
+    path = tmp_path / "merged.yaml"
+    path.write_text(MERGED_LAYERS)
+    layers = load_config(path).model.layers
+    assert [(la.type, la.units, la.dropout) for la in layers[:2]] == [("lstm", 8, 0.1)] * 2
+    assert [la.return_sequences for la in layers[:2]] == [True, False]
+
+
+def test_yaml_merge_of_several_mappings_is_accepted(tmp_path):
+    path = tmp_path / "merged.yaml"
+    path.write_text(MERGED_LAYERS.replace("<<: *recurrent", "<<: [*recurrent, {activation: relu}]"))
+    layer = load_config(path).model.layers[1]
+    assert (layer.units, layer.activation, layer.return_sequences) == (8, "relu", False)
+
+
+def test_duplicate_key_beside_a_merge_key_is_refused(tmp_path):
+    path = tmp_path / "dup.yaml"
+    text = MERGED_LAYERS.replace("false\n", "false\n      units: 4\n      units: 5\n")
+    path.write_text(text)  # units twice in one mapping (beside the merged one): a real duplicate
+    with pytest.raises(UserInputError, match=r"dup.yaml: line 9, column 7: .*duplicate key 'units"):
+        load_config(path)

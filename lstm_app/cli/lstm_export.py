@@ -35,15 +35,19 @@ def main(argv=None) -> int:
     """Runs `lstm-export`; returns the exit status."""
     args = build_parser().parse_args(argv)
     formats = list(dict.fromkeys(args.formats))
+    where = f"--out {args.out}" if args.out is not None else ""
     try:  # every check before TensorFlow loads
         run = RunDir.finished(args.run_dir)
-        check_export(formats, args.out or run.export_dir)
+        check_export(formats, args.out or run.export_dir, run, where)
     except UserInputError as err:
         return report_error("lstm-export", err)
     quiet_tensorflow()
     from lstm_app.serving.exporter import export_run
 
-    out = export_run(run.path, formats, args.out)
+    try:  # the run's model.keras may still be unreadable
+        out = export_run(run.path, formats, args.out, where)
+    except UserInputError as err:
+        return report_error("lstm-export", err)
     print(f"Exported {', '.join(formats)} to {out}/ (metadata.json describes the inputs)")
     return 0
 

@@ -33,15 +33,32 @@ def build_parser() -> ArgumentParser:
     return parser
 
 
+def _check_output(path: Path) -> None:
+    """UserInputError unless `path` is a new file in a folder that exists (checked before any
+    forecasting work)."""
+    if path.is_dir():
+        raise UserInputError(f"--output {path}: is a directory; give a file name")
+    if path.exists():
+        raise UserInputError(f"--output {path}: exists; give a new file name")
+    folder = path.parent
+    if not folder.exists():
+        raise UserInputError(f"--output {path}: the folder {folder} does not exist")
+    if not folder.is_dir():
+        raise UserInputError(f"--output {path}: {folder} is not a folder")
+
+
 def main(argv=None) -> int:
     """Runs `lstm-predict`; returns the exit status."""
     args = build_parser().parse_args(argv)
+    try:  # before TensorFlow loads and anything is forecast
+        if args.output is not None:
+            _check_output(args.output)
+    except UserInputError as err:
+        return report_error("lstm-predict", err)
     quiet_tensorflow()
     from lstm_app.serving.predict import forecast_csv, load_forecaster
 
     try:
-        if args.output is not None and args.output.exists():
-            raise UserInputError(f"--output {args.output}: exists; give a new file name")
         forecaster = load_forecaster(args.model)
         table = forecast_csv(forecaster, args.input, args.all_windows)
     except UserInputError as err:

@@ -8,12 +8,15 @@ arguments), reported on one line before anything is trained; 130 interrupted.
 """
 
 import argparse
+import json
+import shlex
 import signal
 import sys
 from pathlib import Path
 
 from lstm_app import __version__
 from lstm_app.cli.common import ArgumentParser, entry_point, quiet_tensorflow, report_error
+from lstm_app.config.json_schema import json_schema
 from lstm_app.config.load import config_to_dict, load_config
 from lstm_app.data.prepare import prepare_data
 from lstm_app.errors import RunFailedError, UserInputError
@@ -39,10 +42,9 @@ def build_parser() -> ArgumentParser:
     )
     parser.add_argument(
         "--config",
-        required=True,
         type=Path,
         metavar="FILE",
-        help="the YAML config (see configs/article.yaml)",
+        help="the YAML config (see configs/article.yaml); required but with --schema",
     )
     parser.add_argument(
         "--set",
@@ -73,6 +75,11 @@ def build_parser() -> ArgumentParser:
         "trained or written",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--schema",
+        action="store_true",
+        help="print the config's JSON Schema (for editors: yaml-language-server) and stop",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 
@@ -83,7 +90,13 @@ def _interrupt(signum, frame):
 
 def main(argv=None) -> int:
     """Runs `lstm-train`; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.schema:
+        print(json.dumps(json_schema(), indent=2))
+        return 0
+    if args.config is None:
+        parser.error("the following arguments are required: --config")
     try:
         cfg = load_config(args.config, args.overrides)
         data = prepare_data(cfg.data, cfg.seed)
@@ -109,10 +122,10 @@ def main(argv=None) -> int:
     except UserInputError as err:  # found once TensorFlow is up: a resume state that does not fit
         return report_error("lstm-train", err)
     except KeyboardInterrupt:
-        again = f"lstm-train --config {args.config} --run-dir {run_dir} --resume"
-        overrides = "".join(f" --set {o}" for o in args.overrides)
+        again = ["lstm-train", "--config", str(args.config), "--run-dir", str(run_dir)]
+        again += ["--resume", *(part for o in args.overrides for part in ("--set", o))]
         saved = run_dir.has_resume_state()
-        how = f"resume with: {again}{overrides}" if saved else "no epoch had completed"
+        how = f"resume with: {shlex.join(again)}" if saved else "no epoch had completed"
         print(f"lstm-train: interrupted; {how}", file=sys.stderr)
         return 130
     finally:

@@ -48,8 +48,12 @@ _ConfigLoader.add_implicit_resolver(
 
 
 def _construct_mapping(loader, node, deep=False):
+    """A mapping, refusing a key written twice in it. Merge keys (`<<: *anchor`) are not keys:
+    the keys they merge in may be overridden by the mapping's own, as YAML defines."""
     seen = set()
     for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
         key = loader.construct_object(key_node, deep=deep)
         if isinstance(key, (dict, list)):
             continue  # the base constructor reports unhashable keys
@@ -157,6 +161,25 @@ def _absolute(path_text, base: Path):
     return str(path if path.is_absolute() else (base / path).resolve())
 
 
+def _override_texts(overrides) -> list[str]:
+    """`overrides` as a list of strings; TypeError, in one line, for anything else (a lone
+    string would otherwise be read character by character)."""
+    expected = "overrides: expected a list of KEY=VALUE strings, e.g. ['training.epochs=20']"
+    if isinstance(overrides, str):
+        raise TypeError(f"{expected}; got the string {describe(overrides)}")
+    if isinstance(overrides, (bytes, bytearray, dict)) or not hasattr(overrides, "__iter__"):
+        raise TypeError(f"{expected}; got {_a(type(overrides).__name__)}")
+    texts = list(overrides)
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TypeError(f"{expected}; item {i} is {_a(type(text).__name__)}: {describe(text)}")
+    return texts
+
+
+def _a(name: str) -> str:
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}" if name != "bytes" else name
+
+
 def load_config(path, overrides=()) -> Config:
     """Reads, overrides and checks a YAML config.
 
@@ -169,13 +192,15 @@ def load_config(path, overrides=()) -> Config:
         The checked `Config`, with `data.path` absolute.
 
     Raises:
-        UserInputError (ConfigError for a bad key or value), naming the file and the key.
+        UserInputError (ConfigError for a bad key or value), naming the file and the key;
+        TypeError if `overrides` is not a list (or other sequence) of strings.
     """
+    texts = _override_texts(overrides)
     path = Path(path)
     raw = read_config_file(path)
     if isinstance(raw.get("data"), dict) and "path" in raw["data"]:
         raw["data"]["path"] = _absolute(raw["data"]["path"], path.resolve().parent)
-    parsed = [parse_override(text) for text in overrides]
+    parsed = [parse_override(text) for text in texts]
     for override in parsed:
         if override.key == ("data", "path"):
             override = dataclasses.replace(override, value=_absolute(override.value, Path.cwd()))

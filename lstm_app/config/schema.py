@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from lstm_app.config.validate import bounded, choice
+from lstm_app.config.validate import bounded, choice, limit
 from lstm_app.data.transforms import TRANSFORMS
 from lstm_app.errors import ConfigError
 from lstm_app.models.variants import VARIANTS
@@ -62,8 +62,13 @@ MAX_UNITS = 65536  # per layer: more is a typo, not a model (it would not fit in
 class WindowConfig:
     """How the series is cut into windows: `input_width` steps in, `horizon` steps out."""
 
-    input_width: int = bounded(12, ge=1)  # time steps the model sees
-    horizon: int = bounded(1, ge=1)  # time steps it predicts, right after the input
+    # limits (here and below) guard against absurd values (a typo, 1e23) that would hang or
+    # exhaust memory before any check on the data; each is far above any sensible run.
+    # A million steps in: a year of minutes, more than a recurrent layer can learn through.
+    input_width: int = bounded(12, ge=1, le=limit(1_000_000))  # time steps the model sees
+    # time steps it predicts, right after the input; one output unit each, so at most the
+    # output layer's MAX_UNITS
+    horizon: int = bounded(1, ge=1, le=limit(MAX_UNITS))
 
 
 @dataclass(frozen=True)
@@ -89,7 +94,8 @@ class SplitConfig:
 class SineConfig:
     """A generated series: `amplitude*sin(2*pi*t/period) + trend*t + noise*N(0, 1)`, t = 0, 1..."""
 
-    length: int = bounded(1000, ge=2)  # number of time steps
+    # 1e8 steps: gigabytes of arrays once prepared; much more would not fit in memory
+    length: int = bounded(1000, ge=2, le=limit(100_000_000))  # number of time steps
     period: float = bounded(50.0, gt=0)  # time steps per cycle
     amplitude: float = 1.0
     trend: float = 0.0  # added per time step
@@ -108,13 +114,16 @@ class DataConfig:
     path: Path | None = None  # the CSV; relative paths resolve against the config's folder
     time_column: str | None = None  # parsed as dates; rows must be in increasing time order
     time_columns: tuple[str, ...] | None = None  # or a date split across columns, by part name
+    time_format: str | None = None  # strptime format of data.time_column, e.g. "%d/%m/%Y"
+    dayfirst: bool | None = None  # numeric dates such as 01/02/1949: true day first, false month
     target: str | None = None  # the column to forecast
     target_units: str | None = None  # what the target is measured in, for reports and export
     features: tuple[str, ...] | None = None  # input columns; default: the target alone
     categorical: tuple[str, ...] = ()  # feature columns of labels, one-hot encoded
     missing: Literal["error", "drop", "ffill", "interpolate"] = "error"  # empty or NA cells
     transforms: tuple[str, ...] = choice((), TRANSFORMS)  # of the target, in order
-    season_length: int = bounded(1, ge=1)  # steps per season: seasonal naive, MASE, seasonal_diff
+    # steps per season: seasonal naive, MASE, seasonal_diff; at most a year of minutes
+    season_length: int = bounded(1, ge=1, le=limit(1_000_000))
     window: WindowConfig = field(default_factory=WindowConfig)
     split: SplitConfig = field(default_factory=SplitConfig)
     scaler: Literal["standard", "minmax", "none"] = "standard"  # fitted on the train split only
@@ -147,6 +156,7 @@ class DataConfig:
                     ("features", i), f"a sine source has one column, '{SINE_COLUMN}'; got '{name}'"
                 )
         self._check_time_columns()
+        self._check_time_format()
         for i, name in enumerate(self.categorical):
             if name == target:
                 raise ConfigError(
@@ -161,6 +171,25 @@ class DataConfig:
                 ("transforms",), "seasonal_diff needs data.season_length of 2 or more, got 1"
             )
         return dataclasses.replace(self, target=target, features=features)
+
+    def _check_time_format(self):
+        if self.time_format is not None:
+            if self.time_column is None:
+                raise ConfigError(
+                    ("time_format",), "reads data.time_column; set it, or remove this key"
+                )
+            if "%" not in self.time_format:
+                raise ConfigError(
+                    ("time_format",),
+                    f"expected a strptime format such as '%d/%m/%Y', got '{self.time_format}'",
+                )
+        if self.dayfirst is not None:
+            if self.time_column is None:
+                raise ConfigError(
+                    ("dayfirst",), "reads data.time_column; set it, or remove this key"
+                )
+            if self.time_format is not None:
+                raise ConfigError(("dayfirst",), "give data.time_format or data.dayfirst, not both")
 
     def _check_time_columns(self):
         if self.time_columns is None:
@@ -320,7 +349,7 @@ class EarlyStoppingConfig:
 
     enabled: bool = False
     monitor: Monitor = "val_loss"
-    patience: int = bounded(20, ge=0)
+    patience: int = bounded(20, ge=0, le=limit(1_000_000))  # as training.epochs
     min_delta: float = bounded(0.0, ge=0)
     restore_best_weights: bool = True
 
@@ -340,7 +369,7 @@ class ReduceLROnPlateauConfig:
     enabled: bool = False
     monitor: Monitor = "val_loss"
     factor: float = bounded(0.5, gt=0, lt=1)
-    patience: int = bounded(10, ge=0)
+    patience: int = bounded(10, ge=0, le=limit(1_000_000))  # as training.epochs
     min_lr: float = bounded(0.0, ge=0)
 
 
@@ -376,11 +405,14 @@ class TrainingConfig:
     optimizer: str = choice("adam", OPTIMIZERS)
     learning_rate: float = bounded(0.001, gt=0)
     loss: str = choice("mean_squared_error", LOSSES)
-    epochs: int = bounded(200, ge=1)
-    batch_size: int = bounded(64, ge=1)
+    # a million epochs: weeks of training even on a tiny series; more is a typo
+    epochs: int = bounded(200, ge=1, le=limit(1_000_000))
+    # a million windows a batch: more than a step can hold in memory for any real window
+    batch_size: int = bounded(64, ge=1, le=limit(1_000_000))
     shuffle: bool = True  # reshuffle the training windows every epoch
     jit_compile: bool = False  # compile the training step with XLA (Keras leaves it off on CPU)
-    steps_per_execution: int = bounded(1, ge=1)  # training steps per call into the graph
+    # 10,000 steps a call: the gain stops after a few dozen (see README, Training speed)
+    steps_per_execution: int = bounded(1, ge=1, le=limit(10_000))  # steps per call into the graph
     fused: bool = True  # on a CPU, train stacked LSTM layers in one graph (lstm_app.training.fused)
     callbacks: CallbacksConfig = field(default_factory=CallbacksConfig)
 
@@ -394,7 +426,9 @@ class BacktestConfig:
     """Rolling-origin evaluation: `folds` test blocks, each of the test split's size, the last
     being the test split itself; each fold trains on everything before its own val block."""
 
-    folds: int = bounded(1, ge=1)  # 1: the test split alone
+    # 1000 folds: each trains a model; more would run for months (and the list of folds alone
+    # would exhaust memory at 1e23)
+    folds: int = bounded(1, ge=1, le=limit(1000))  # 1: the test split alone
 
 
 @dataclass(frozen=True)

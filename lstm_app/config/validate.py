@@ -7,6 +7,8 @@ module reads them. A field's type is what the YAML value must be (`int`, `float`
 is absent (no default: the key is required); its metadata adds checks:
 
     bounded(12, ge=1)              a number within bounds (`ge`, `gt`, `le`, `lt`)
+    bounded(12, ge=1, le=limit(N)) the same, `N` a size limit: a guard against absurd values
+                                   (`1e23` folds), named in messages only to a value above it
     choice("adam", OPTIMIZERS)     a name registered in a `Registry` (for a tuple: each item)
     field(metadata={"by_type": LAYER_TYPES})   a tuple of mappings, each built as the dataclass
                                    that its `type` key names in the registry
@@ -29,6 +31,16 @@ from lstm_app.errors import ConfigError, describe, suggest
 def bounded(default=dataclasses.MISSING, **bounds):
     """A dataclass field whose number must satisfy `bounds` (`ge`, `gt`, `le`, `lt`)."""
     return field(default=default, metadata=bounds)
+
+
+class Limit(int):
+    """An upper bound on a size that guards against absurd values (a typo, `10**23`), rather
+    than a limit of the domain: messages name it only to a value above it (see `limit`)."""
+
+
+def limit(maximum: int) -> Limit:
+    """`maximum` as a size limit, for `bounded(..., le=limit(maximum))`."""
+    return Limit(maximum)
 
 
 def choice(default=dataclasses.MISSING, registry=None):
@@ -140,8 +152,11 @@ def _check_scalar(value, tp, key: tuple, bounds):
         float: isinstance(value, (int, float)) and not isinstance(value, bool),
         str: isinstance(value, str),
     }[tp]
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
     bound_text = " and ".join(
-        f"{_BOUND_TEXT[op]} {b if isinstance(b, int) else f'{b:g}'}" for op, b in bounds.items()
+        f"{_BOUND_TEXT[op]} {b if isinstance(b, int) else f'{b:g}'}"
+        for op, b in bounds.items()
+        if not isinstance(b, Limit) or (number and value > b)  # a limit: named when passed
     )
     expected = _TYPE_NAMES[tp] + (f" {bound_text}" if bound_text else "")
     if not ok or (tp is float and not math.isfinite(value)):

@@ -165,17 +165,102 @@ def _labels(column: pd.Series) -> np.ndarray:
     return values
 
 
-def _parse_times(column: pd.Series, path: Path) -> np.ndarray:
-    """A text column of dates as datetime64; DataError at the first cell that is not one."""
+INTEGER = r"[+-]?\d{1,18}"  # a step number (int64 holds 18 digits)
+# a numeric date with the day and month in either order: 01/02/1949, 1.2.1949 12:00, 01-02-1949
+NUMERIC_DATE = r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(.*)"
+
+
+def _to_datetime(text: pd.Series, time_format: str | None, path: Path) -> pd.Series:
+    """`text` parsed by pandas (by `time_format`, if given), NaT where a cell is not a time;
+    times with UTC offsets (`+01:00`, `Z`, ` UTC`), even mixed ones across summer time, become
+    naive times in UTC."""
+    kwargs = {} if time_format is None else {"format": time_format}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "could not infer format": parsed per cell
-        times = pd.to_datetime(column, errors="coerce")
+        try:
+            times = pd.to_datetime(text, errors="coerce", **kwargs)
+        except ValueError:  # mixed offsets, such as +01:00 then +02:00: convert to UTC
+            try:
+                times = pd.to_datetime(text, errors="coerce", utc=True, **kwargs)
+            except ValueError as err:
+                detail = str(err).strip().splitlines()[0] if str(err).strip() else "bad format"
+                key = "data.time_format" if time_format else "data.time_column"
+                raise DataError(
+                    f"{path}: column '{text.name}' ({key}): cannot be read as times: {detail}"
+                ) from None
+    if isinstance(times.dtype, pd.DatetimeTZDtype):
+        times = times.dt.tz_convert("UTC").dt.tz_localize(None)
+    return times
+
+
+def _day_month_text(column: pd.Series, dayfirst: bool) -> pd.Series:
+    """Numeric dates (cells matching `NUMERIC_DATE`) rewritten as ISO dates `YYYY-MM-DD` (and the
+    rest of the cell), reading the first number as the day (`dayfirst`) or the month; other
+    cells as they are."""
+    fields = column.str.extract(NUMERIC_DATE)
+    day, month = (fields[0], fields[2]) if dayfirst else (fields[2], fields[0])
+    text = fields[3] + "-" + month.str.zfill(2) + "-" + day.str.zfill(2) + fields[4]
+    return column.where(text.isna(), text)
+
+
+def _increasing(times: pd.Series) -> bool:
+    values = times.to_numpy()
+    return not times.isna().any() and bool(np.all(values[1:] > values[:-1]))
+
+
+def _numeric_date_order(column: pd.Series, path: Path) -> bool | None:
+    """For a column of numeric dates (`NUMERIC_DATE`), whether the day comes first: the only
+    order that reads every cell as a date, or the only one that gives increasing times; None
+    for other columns, or where neither order reads them. DataError where both orders read
+    every cell and give increasing times, but different ones (set data.dayfirst)."""
+    if not len(column) or not column.str.fullmatch(NUMERIC_DATE).all():
+        return None
+    fields = column.str.extract(NUMERIC_DATE)
+    if (fields[0].astype(int) == fields[2].astype(int)).all():
+        return False  # 01/01, 02/02...: both orders read the same
+    readings = {
+        order: _to_datetime(_day_month_text(column, order), None, path) for order in (False, True)
+    }
+    valid = [order for order, times in readings.items() if not times.isna().any()]
+    increasing = [order for order in valid if _increasing(readings[order])]
+    if len(increasing) == 2:
+        both = (fields[0].astype(int) <= 12) & (fields[2].astype(int) <= 12)
+        example = column[both & (fields[0] != fields[2])].iloc[0]
+        raise DataError(
+            f"{path}: column '{column.name}' (data.time_column): cannot tell the day from the "
+            f"month in dates such as '{example}' (both orders give increasing times); set "
+            "data.dayfirst: true (day/month/year) or false (month/day/year), or data.time_format"
+        )
+    if increasing:
+        return increasing[0]
+    return valid[0] if valid else None
+
+
+def _parse_times(column: pd.Series, path: Path, data: DataConfig) -> np.ndarray:
+    """A text column of times as datetime64 (naive, in UTC where the cells give offsets), or as
+    int64 steps when every cell is a whole number; DataError at the first cell that is not one.
+
+    Numeric dates such as `01/02/1949` follow `data.time_format` or `data.dayfirst`; without
+    either, the only order of day and month that reads every cell and gives increasing times,
+    and a DataError if both would."""
+    if data.time_format is None and len(column) and column.str.fullmatch(INTEGER).all():
+        return column.astype(np.int64).to_numpy()  # steps: 0, 1, 2, ... or 1000, 1001, ...
+    dayfirst = data.dayfirst
+    if data.time_format is None and dayfirst is None:
+        dayfirst = _numeric_date_order(column, path)
+    text = column if dayfirst is None else _day_month_text(column, dayfirst)
+    times = _to_datetime(text, data.time_format, path)
     bad = np.flatnonzero(times.isna().to_numpy())
     if len(bad):
         row = int(bad[0])
+        expected = "a date or time"
+        if data.time_format is not None:
+            expected += f" in data.time_format '{data.time_format}'"
+        elif data.dayfirst is not None:
+            expected += f" in the order of data.dayfirst: {str(data.dayfirst).lower()}"
         raise DataError(
-            f"{path}: line {_line(row)}, column '{column.name}' (data.time_column): expected a "
-            f"date or time, got {column.iloc[row]!r}"
+            f"{path}: line {_line(row)}, column '{column.name}' (data.time_column): expected "
+            f"{expected}, got {column.iloc[row]!r}"
         )
     return times.to_numpy()
 
@@ -301,7 +386,7 @@ def csv_series(data: DataConfig) -> TimeSeries:
         columns[name] = _labels(column) if name in data.categorical else _numbers(column, key, path)
     if data.time_column is not None:
         column = _require_column(frame, data.time_column, "data.time_column", path)
-        times = _parse_times(column, path)
+        times = _parse_times(column, path, data)
     elif data.time_columns is not None:
         times = _assemble_times(frame, data.time_columns, path)
     else:

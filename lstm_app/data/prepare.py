@@ -162,6 +162,8 @@ class PreparedData:
         feature_scaler: fitted on the train split's input columns (one-hot columns pass).
         target_scaler: fitted on the train split's transformed target (one column).
         season_length: steps per season (`data.season_length`).
+        prepared_from: what it was prepared from, `{"data": DataConfig, "seed": int}` (None
+            when built by hand); `lstm_app.pipeline.train` refuses data of another config.
     """
 
     series: TimeSeries
@@ -171,6 +173,7 @@ class PreparedData:
     feature_scaler: "Scaler"
     target_scaler: "Scaler"
     season_length: int
+    prepared_from: dict | None = None
 
     @property
     def n_features(self) -> int:
@@ -287,5 +290,12 @@ def prepare_data(data: DataConfig, seed: int = 0, bounds=None) -> PreparedData:
             horizon=horizon,
         )
     return PreparedData(
-        series, pipeline, splits, names, feature_scaler, target_scaler, data.season_length
+        series,
+        pipeline,
+        splits,
+        names,
+        feature_scaler,
+        target_scaler,
+        data.season_length,
+        prepared_from={"data": data, "seed": seed},
     )

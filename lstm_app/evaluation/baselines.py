@@ -6,8 +6,12 @@ is known at each window's origin (its last input row), in the target's original 
     mean             the mean of the train split's target
 
 `BASELINES` registers each one (its label in reports, its line style in plots, its forecast
-function); the metrics, the reports, the plots and the backtest read it, so a new baseline is
-one entry here.
+function, and what rules it out); the metrics, the reports, the plots and the backtest read it,
+so a new baseline is one entry here.
+
+A baseline that could only forecast a split by reading rows it has not seen (the seasonal naive
+forecast, when a season before a window's origin falls before the series' first row) is left
+out: `baseline_forecasts` omits it, `baseline_notes` says why, and its metrics are None.
 """
 
 from dataclasses import dataclass
@@ -45,6 +49,21 @@ def seasonal_naive_forecast(
     return history[origins[:, None] + steps[None, :] - back[None, :]]
 
 
+def seasonal_naive_note(origins: np.ndarray, season_length: int) -> str | None:
+    """Why the seasonal naive forecast cannot forecast windows with these `origins` (rows of
+    the whole series), or None if it can: step k reads row `t + k - m * ceil(k / m)`, at
+    least `t + 1 - m`, which must not fall before row 0 (a negative index would read the end
+    of the series: the future)."""
+    if len(origins) == 0 or int(origins.min()) + 1 - season_length >= 0:
+        return None
+    first = int(origins.min())
+    return (
+        f"left out: data.season_length {season_length} reaches back before the "
+        f"series' first row from the first forecast origin (row {first}, which has {first + 1} "
+        f"rows of history); it needs a data.season_length of at most {first + 1}"
+    )
+
+
 def train_mean_forecast(data: PreparedData, split: SplitData) -> np.ndarray:
     """The mean of the train split's target, for every window and step `(windows, horizon)`."""
     train_mean = float(np.mean(data.splits["train"].raw_target))
@@ -54,11 +73,13 @@ def train_mean_forecast(data: PreparedData, split: SplitData) -> np.ndarray:
 @dataclass(frozen=True)
 class Baseline:
     """A naive forecaster: `forecast(data, split) -> (windows, horizon)` in original units,
-    its `label` in reports and its `style` (matplotlib line style) in plots."""
+    its `label` in reports and its `style` (matplotlib line style) in plots; `unavailable(data,
+    split) -> str | None` says why it cannot forecast `split` honestly (None: it can)."""
 
     label: str
     style: str
     forecast: object
+    unavailable: object = None
 
 
 BASELINES = Registry("baseline")
@@ -80,11 +101,28 @@ BASELINES.add(
         lambda data, split: seasonal_naive_forecast(
             data.series.target, split.origins(), split.horizon, data.season_length
         ),
+        lambda data, split: seasonal_naive_note(split.origins(), data.season_length),
     ),
 )
 BASELINES.add("mean", Baseline("train mean", "-.", train_mean_forecast))
 
 
+def baseline_notes(data: PreparedData, split: SplitData) -> dict[str, str]:
+    """`{name: why}` for each baseline left out of `split` (see `Baseline.unavailable`)."""
+    notes = {}
+    for name, baseline in BASELINES.items():
+        note = baseline.unavailable(data, split) if baseline.unavailable else None
+        if note:
+            notes[name] = note
+    return notes
+
+
 def baseline_forecasts(data: PreparedData, split: SplitData) -> dict[str, np.ndarray]:
-    """Every baseline's forecasts of `split`'s windows, `(windows, horizon)` each."""
-    return {name: baseline.forecast(data, split) for name, baseline in BASELINES.items()}
+    """The forecasts of `split`'s windows by every baseline not left out (`baseline_notes`),
+    `(windows, horizon)` each, in `BASELINES` order."""
+    skipped = baseline_notes(data, split)
+    return {
+        name: baseline.forecast(data, split)
+        for name, baseline in BASELINES.items()
+        if name not in skipped
+    }

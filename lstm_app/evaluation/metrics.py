@@ -7,7 +7,9 @@ the windows the model forecasts.
 Metrics, overall and per horizon step: MAE, RMSE, MAPE (%, over non-zero actual values only),
 sMAPE (%, 200 |y - f| / (|y| + |f|), 0 where both are 0), and MASE (MAE divided by the MAE of
 the seasonal naive forecast within the train split, Hyndman & Koehler 2006). A metric that
-cannot be computed (MAPE of an all-zero series, MASE of a constant one) is None.
+cannot be computed (MAPE of an all-zero series, MASE of a constant one) is None, and so is
+every metric of a baseline left out of the test windows (`baselines.baseline_notes`), whose
+entry in `metrics.json` then has a `note` saying why.
 """
 
 import math
@@ -17,7 +19,7 @@ import pandas as pd
 
 from lstm_app.data.io import infer_frequency
 from lstm_app.data.prepare import PreparedData, SplitData
-from lstm_app.evaluation.baselines import baseline_forecasts
+from lstm_app.evaluation.baselines import BASELINES, baseline_forecasts, baseline_notes
 
 
 def mae(actual: np.ndarray, predicted: np.ndarray) -> float:
@@ -70,6 +72,14 @@ def _metrics(actual: np.ndarray, predicted: np.ndarray, scale: float | None) -> 
     }
 
 
+def missing_metrics(windows: int, horizon: int, note: str) -> dict:
+    """The metrics entry of a forecaster left out, shaped as `forecast_metrics`'s: every
+    metric None, and `note` saying why."""
+    empty = dict.fromkeys(("mae", "rmse", "mape", "smape", "mase"))
+    per_step = [{"step": k + 1, **empty} for k in range(horizon)]
+    return {**empty, "windows": windows, "per_step": per_step, "note": note}
+
+
 def forecast_metrics(actual: np.ndarray, predicted: np.ndarray, scale: float | None) -> dict:
     """Metrics of forecasts `(windows, horizon)` against their targets, over all steps and per
     step: `{"mae", "rmse", "mape", "smape", "mase", "windows", "per_step": [{"step": 1, ...}]}`.
@@ -105,9 +115,15 @@ def metrics_report(data: PreparedData, forecasts: dict[str, np.ndarray]) -> dict
         report[name] = forecast_metrics(split.raw_target_windows()[scored], forecast[scored], scale)
     test = data.splits["test"]
     scored = test.scored()
+    baselines = baseline_forecasts(data, test)
+    notes = baseline_notes(data, test)
     report["baselines"] = {
-        name: forecast_metrics(test.raw_target_windows()[scored], forecast[scored], scale)
-        for name, forecast in baseline_forecasts(data, test).items()
+        name: (
+            forecast_metrics(test.raw_target_windows()[scored], baselines[name][scored], scale)
+            if name in baselines
+            else missing_metrics(int(scored.sum()), test.horizon, notes[name])
+        )
+        for name in BASELINES
     }
     report["data"] = {
         "rows": {name: len(split.raw_target) for name, split in data.splits.items()},
@@ -124,7 +140,8 @@ def metrics_report(data: PreparedData, forecasts: dict[str, np.ndarray]) -> dict
 
 def forecast_table(data: PreparedData, split: SplitData, forecast: np.ndarray) -> pd.DataFrame:
     """One row per window and step: `time, step, actual, scored, predicted` and each baseline;
-    `scored` is False for windows whose targets were filled in (not in the metrics)."""
+    `scored` is False for windows whose targets were filled in (not in the metrics); a baseline
+    left out has a column of empty (NaN) cells."""
     n, horizon = forecast.shape
     columns = {
         "time": split.target_times().ravel(),
@@ -133,8 +150,11 @@ def forecast_table(data: PreparedData, split: SplitData, forecast: np.ndarray) -
         "scored": np.repeat(split.scored(), horizon),
         "predicted": forecast.ravel(),
     }
-    for name, values in baseline_forecasts(data, split).items():
-        columns[name] = values.ravel()
+    baselines = baseline_forecasts(data, split)
+    for name in BASELINES:
+        columns[name] = (
+            baselines[name].ravel() if name in baselines else np.full(n * horizon, np.nan)
+        )
     return pd.DataFrame(columns)
 
 

@@ -14,14 +14,19 @@ from lstm_app.evaluation.metrics import mae
 
 
 def plot_loss(history: dict[str, list[float]], path) -> None:
-    """Train and validation loss per epoch (log scale), written as a PNG to `path`."""
+    """Train and validation loss per epoch, written as a PNG to `path`: on a log scale, or a
+    linear one where a loss reaches 0 (a constant series), which a log scale cannot show."""
     fig = Figure(figsize=(7, 4), layout="constrained")
     ax = fig.subplots()
+    positive = True
     for key, label in (("loss", "train"), ("val_loss", "validation")):
         if key in history:
             epochs = np.arange(1, len(history[key]) + 1)
             ax.plot(epochs, history[key], label=label)
-    ax.set_yscale("log")
+            values = np.asarray(history[key], dtype=np.float64)
+            positive = positive and bool(np.all(values[np.isfinite(values)] > 0))
+    if positive:
+        ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss (scaled units)")
     ax.set_title("Loss per epoch")

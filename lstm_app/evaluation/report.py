@@ -35,13 +35,37 @@ def _baseline_label(name: str, season_length: int) -> str:
     return BASELINES[name].label + suffix
 
 
-def _compare(model_mae: float, other_mae: float, name: str) -> str:
-    if other_mae == 0:
-        return f"{name}'s is 0"
-    ratio = model_mae / other_mae
-    if ratio >= 10:
-        return f"{ratio:.3g} times {name}'s"
-    return f"{abs(1 - ratio):.0%} {'lower' if ratio < 1 else 'higher'} than {name}'s"
+EXACT = {  # why a baseline can forecast the test split without error
+    "persistence": "a constant series",
+    "seasonal naive": "the series repeats itself each season",
+}
+
+
+def _compare_sentence(model_mae: float, baselines: dict[str, float]) -> str:
+    """The model's test MAE against the baselines' (`{label: MAE}`), as one sentence: `The
+    model's test MAE is 73% lower than persistence's and ...`. A baseline whose MAE is 0 (a
+    constant series) cannot be compared in proportion: the sentence gives both values."""
+    exact = [name for name, mae in baselines.items() if mae == 0]
+    relative = []
+    for name, mae in baselines.items():
+        if mae == 0:
+            continue
+        ratio = model_mae / mae
+        if ratio >= 10:
+            relative.append(f"{ratio:.3g} times {name}'s")
+        else:
+            relative.append(
+                f"{abs(1 - ratio):.0%} {'lower' if ratio < 1 else 'higher'} than {name}'s"
+            )
+    if not exact:
+        return f"The model's test MAE is {' and '.join(relative)}."
+    zeros = " and ".join(
+        f"{name}'s is 0 ({EXACT.get(name, 'an exact forecast')})" for name in exact
+    )
+    text = f"The model's test MAE is {number_text(model_mae)}; {zeros}"
+    if relative:
+        text += f"; it is {' and '.join(relative)}"
+    return text + "."
 
 
 def run_summary(metrics: dict, data: PreparedData, run: RunDir) -> str:
@@ -81,20 +105,24 @@ def run_summary(metrics: dict, data: PreparedData, run: RunDir) -> str:
             f"  {label:<22} {number_text(m['mae']):>9} {number_text(m['rmse']):>9} "
             f"{number_text(m['mase']):>7} {number_text(m['smape']):>8}"
         )
-    model_mae = metrics["test"]["mae"]
-    persistence = metrics["baselines"]["persistence"]["mae"]
-    seasonal = metrics["baselines"]["seasonal_naive"]["mae"]
-    comparison = _compare(model_mae, persistence, "persistence")
-    if data.season_length > 1:
-        comparison += " and " + _compare(model_mae, seasonal, "seasonal naive")
-    lines.append(f"The model's test MAE is {comparison}.")
+    compared = ["persistence", "seasonal_naive"] if data.season_length > 1 else ["persistence"]
+    maes = {BASELINES[name].label: metrics["baselines"][name]["mae"] for name in compared}
+    lines.append(
+        _compare_sentence(
+            metrics["test"]["mae"], {label: mae for label, mae in maes.items() if mae is not None}
+        )
+    )
+    for name in compared:  # left out (see baselines.baseline_notes): say why, once
+        note = metrics["baselines"][name].get("note")
+        if note:
+            lines.append(f"{BASELINES[name].label.capitalize()} is {note}.")
     if "backtest" in metrics:
         folds = metrics["backtest"]["folds"]
         parts = []
         labels = {"model": "model", **{name: BASELINES[name].label for name in BASELINES}}
         for name, label in labels.items():
-            mae = metrics["backtest"]["summary"][name]["mae"]
-            parts.append(f"{label} {mae['mean']:.4g} +- {mae['std']:.3g}")
+            mae = metrics["backtest"]["summary"][name]["mae"]  # None: left out of every fold
+            parts.append(f"{label} {mae['mean']:.4g} +- {mae['std']:.3g}" if mae else f"{label} -")
         lines.append(f"Backtest, {len(folds)} folds, test MAE mean +- std: {', '.join(parts)}.")
     lines.append(
         f"Results: {run.path}/ ({RunDir.METRICS}, {RunDir.FORECAST_PLOT}, {RunDir.LOSS_PLOT}, "

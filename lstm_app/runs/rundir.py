@@ -14,6 +14,7 @@ its final name (`write_atomic`), so a reader sees either the whole file or none.
 """
 
 import datetime as dt
+import hashlib
 import json
 import os
 from io import StringIO
@@ -58,6 +59,20 @@ def write_json(path: Path, obj) -> None:
     write_text(path, json.dumps(obj, indent=2, allow_nan=False) + "\n")
 
 
+def file_fingerprint(path) -> dict:
+    """`{"path", "bytes", "sha256"}` of the file at `path` (read in blocks), as `run.json`
+    records the data file a run started from; UserInputError naming the file if unreadable."""
+    digest, size = hashlib.sha256(), 0
+    try:
+        with open(path, "rb") as file:
+            while block := file.read(1 << 20):
+                digest.update(block)
+                size += len(block)
+    except OSError as err:
+        raise UserInputError(f"{path}: cannot read the data file: {err.strerror}") from None
+    return {"path": str(path), "bytes": size, "sha256": digest.hexdigest()}
+
+
 # --------------------------------------------------------------------------------------------
 # the run directory
 
@@ -71,7 +86,8 @@ class RunDir:
     """
 
     CONFIG = "config.yaml"  # the resolved config: `lstm-train --config RUN/config.yaml`
-    STATUS = "run.json"  # status, times, library versions
+    STATUS = "run.json"  # status, times, library versions, the data file's size and SHA-256
+    DATA_FILE = "data_file"  # in run.json: `file_fingerprint` of data.path (none for sine data)
     HISTORY = "history.csv"  # loss and val_loss per epoch
     MODEL = "model.keras"  # the trained model
     BEST = "best.keras"  # the best model by the monitored loss (checkpoint callback)
@@ -160,8 +176,9 @@ class RunDir:
 
     def check_resumable(self, config: dict) -> "RunDir":
         """This directory, if it holds an unfinished run of `config` (plain values) with a
-        saved epoch; else UserInputError saying why."""
-        status = self.read_status().get("status")
+        saved epoch, on the same data file; else UserInputError saying why."""
+        info = self.read_status()
+        status = info.get("status")
         if status == "done":
             raise UserInputError(f"--run-dir {self.path}: the run is finished; nothing to resume")
         if not self.has_resume_state():
@@ -173,14 +190,35 @@ class RunDir:
             saved = yaml.safe_load((self.path / self.CONFIG).read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError):
             raise UserInputError(f"{self.path}/{self.CONFIG}: missing or unreadable") from None
-        difference = _first_difference(saved, config)
+        difference = first_difference(saved, config)
         if difference:
             key, was, now = difference
             raise UserInputError(
                 f"--run-dir {self.path}: the run was started with another config ({key}: "
                 f"{was!r} there, {now!r} now); resume with the config it started with"
             )
+        self._check_data_file(info.get(self.DATA_FILE))
         return self
+
+    def _check_data_file(self, recorded) -> None:
+        """UserInputError if the data file `recorded` in run.json (`file_fingerprint`; None:
+        generated data, or a run from before it was recorded) has changed since."""
+        if not isinstance(recorded, dict) or not recorded.get("path"):
+            return
+        path = recorded["path"]
+        if not Path(path).is_file():
+            raise UserInputError(
+                f"--run-dir {self.path}: the data file {path} the run started with is gone; "
+                "resume with that file in place, or start a new run"
+            )
+        now = file_fingerprint(path)
+        if (now["bytes"], now["sha256"]) != (recorded.get("bytes"), recorded.get("sha256")):
+            raise UserInputError(
+                f"--run-dir {self.path}: the data file {path} changed since the run started "
+                f"({recorded.get('bytes')} bytes, SHA-256 {str(recorded.get('sha256'))[:12]}... "
+                f"then; {now['bytes']} bytes, {now['sha256'][:12]}... now); resume on the data "
+                "it started with, or start a new run"
+            )
 
     @classmethod
     def finished(cls, path) -> "RunDir":
@@ -284,17 +322,17 @@ class RunDir:
         write_atomic(self.path / name, write)
 
 
-def _first_difference(a, b, key=""):
+def first_difference(a, b, key=""):
     """The first key path where two plain config values differ, with both values, or None."""
     if isinstance(a, dict) and isinstance(b, dict):
         for name in [*a, *(k for k in b if k not in a)]:
-            found = _first_difference(a.get(name), b.get(name), f"{key}.{name}" if key else name)
+            found = first_difference(a.get(name), b.get(name), f"{key}.{name}" if key else name)
             if found:
                 return found
         return None
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
         for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            found = _first_difference(x, y, f"{key}[{i}]")
+            found = first_difference(x, y, f"{key}[{i}]")
             if found:
                 return found
         return None

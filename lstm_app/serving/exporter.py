@@ -17,15 +17,15 @@ what a consumer does with its artefact. onnx and tflite need the optional depend
 `pip install 'lstm-app[export]'`.
 """
 
-import hashlib
 from pathlib import Path
 
 import keras
 import yaml
 
 import lstm_app.models.layers  # noqa: F401  (registers GateLSTM for loading model.keras)
+from lstm_app.errors import UserInputError
 from lstm_app.runs.rundir import RunDir, write_json
-from lstm_app.serving.formats import CARD, FORMATS, check_export
+from lstm_app.serving.formats import CARD, FORMATS, check_export, config_sha256
 from lstm_app.serving.graph import build_serving_model
 from lstm_app.serving.spec import ServingSpec
 
@@ -71,7 +71,7 @@ def metadata(run: RunDir, spec: ServingSpec, formats) -> dict:
         "formats": {name: FORMATS[name].artefact for name in FORMATS.names() if name in formats},
         "tflite": {"rows": spec.rows, "batch": "dynamic (resize the input)"},
         "versions": versions,
-        "config_sha256": hashlib.sha256(config_text.encode("utf-8")).hexdigest(),
+        "config_sha256": config_sha256(config_text),
         "config": config,
         "serving_spec": spec.to_dict(),
         "test_metrics": {
@@ -81,12 +81,19 @@ def metadata(run: RunDir, spec: ServingSpec, formats) -> dict:
     }
 
 
-def export_model(model: keras.Model, run_dir, formats, out: Path | None = None) -> Path:
+def export_model(
+    model: keras.Model, run_dir, formats, out: Path | None = None, where: str = ""
+) -> Path:
     """Exports `model`, trained in `run_dir`, to each of `formats`, into `out`
-    (default `run_dir/export`), with `metadata.json`. Refuses to replace an artefact."""
+    (default `run_dir/export`), with `metadata.json`. Refuses to replace an artefact, and a
+    folder that holds another run's export (adding formats to this run's export is fine).
+
+    Args:
+        where: how messages name `out` (e.g. `--out DIR`); default: the path.
+    """
     run = RunDir(run_dir)
     out = Path(out) if out is not None else run.export_dir
-    check_export(formats, out)
+    check_export(formats, out, run, where)
     out.mkdir(parents=True, exist_ok=True)
     spec = ServingSpec.from_run(run)
     serving = build_serving_model(model, spec)
@@ -97,9 +104,16 @@ def export_model(model: keras.Model, run_dir, formats, out: Path | None = None) 
     return out
 
 
-def export_run(run_dir, formats, out=None) -> Path:
-    """Exports a finished run directory (see `export_model`)."""
+def export_run(run_dir, formats, out=None, where: str = "") -> Path:
+    """Exports a finished run directory (see `export_model`); UserInputError, naming the file,
+    if its `model.keras` cannot be read."""
     run = RunDir.finished(run_dir)
-    check_export(formats, Path(out) if out is not None else run.export_dir)
-    model = keras.models.load_model(run / RunDir.MODEL, safe_mode=True)  # no code runs
-    return export_model(model, run, formats, out)
+    check_export(formats, Path(out) if out is not None else run.export_dir, run, where)
+    path = run / RunDir.MODEL
+    try:
+        model = keras.models.load_model(path, safe_mode=True)  # no code runs
+    except Exception as err:  # truncated, corrupt or foreign: one line naming the file
+        text = str(err).strip()
+        detail = text.splitlines()[0] if text else type(err).__name__
+        raise UserInputError(f"{path}: cannot be read as a Keras model: {detail}") from None
+    return export_model(model, run, formats, out, where)

@@ -16,7 +16,9 @@ before TensorFlow loads. A new format is one class here, registered under its na
 """
 
 import contextlib
+import hashlib
 import importlib.util
+import json
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -28,7 +30,8 @@ import numpy as np
 from lstm_app.errors import UserInputError
 from lstm_app.registry import Registry
 
-if TYPE_CHECKING:  # the card's class, for annotations only: this catalogue stays light
+if TYPE_CHECKING:  # for annotations only: this catalogue stays light
+    from lstm_app.runs.rundir import RunDir
     from lstm_app.serving.spec import ServingSpec
 
 FORMATS = Registry("export format")
@@ -66,7 +69,10 @@ class ExportFormat:
     @classmethod
     def runner(cls, path: Path) -> Runner:
         """A function from raw windows `(n, rows, inputs)` float32 to forecasts `(n, horizon)`,
-        in the format's own runtime."""
+        in the format's own runtime. A format that can tell what its artefact declares sets,
+        on the function, `input_shape` and `output_shape` (with None for dynamic sizes) and
+        `is_serving_model` (whether it wraps a model by `build_serving_model`); the forecaster
+        checks them against the model card before running it."""
         raise NotImplementedError
 
     @classmethod
@@ -129,17 +135,26 @@ class Keras(ExportFormat):
     def runner(cls, path):
         import keras
 
-        import lstm_app.models.layers
-        import lstm_app.serving.graph  # noqa: F401
+        import lstm_app.models.layers  # noqa: F401  (registers GateLSTM)
+        from lstm_app.serving.graph import ToModelInputs, ToOriginalUnits  # registered too
 
         loaded = keras.models.load_model(path, safe_mode=True)  # never runs code from the file
-        return lambda x: np.asarray(loaded(x, training=False))
+
+        def run_keras(x):
+            return np.asarray(loaded(x, training=False))
+
+        run_keras.input_shape = _shape(getattr(loaded, "input_shape", None))
+        run_keras.output_shape = _shape(getattr(loaded, "output_shape", None))
+        kinds = {type(layer) for layer in getattr(loaded, "layers", ())}
+        run_keras.is_serving_model = {ToModelInputs, ToOriginalUnits} <= kinds
+        return run_keras
 
 
 @_register
 class SavedModel(ExportFormat):
-    """`saved_model/`: TensorFlow SavedModel: `tf.saved_model.load(path).serve(x)`, no Keras or
-    lstm_app needed; batch and time dynamic; its `serve` function is compiled with XLA (about
+    """`saved_model/`: TensorFlow SavedModel: `model = tf.saved_model.load(path)`, then
+    `model.serve(x)` (keep `model`: its variables die with it), no Keras or lstm_app needed;
+    batch and time dynamic; its `serve` function is compiled with XLA (about
     0.4 ms a batch-1 forecast on 2 CPU cores instead of 3 ms)."""
 
     name = "saved_model"
@@ -171,7 +186,14 @@ class SavedModel(ExportFormat):
         import tensorflow as tf
 
         served = tf.saved_model.load(str(path))
-        return lambda x: served.serve(tf.constant(x)).numpy()
+
+        def run_saved_model(x):
+            # `served` lives as long as this function: a loaded SavedModel whose object is
+            # garbage-collected fails ("variables which have been deleted")
+            return served.serve(tf.constant(x)).numpy()
+
+        run_saved_model.saved_model = served
+        return run_saved_model
 
     @classmethod
     def recognizes(cls, path):
@@ -261,8 +283,67 @@ class TFLite(ExportFormat):
         return run_tflite
 
 
-def check_export(formats, out: Path) -> None:
-    """UserInputError if a format is unknown, lacks its packages, or would replace a file."""
+def _shape(shape):
+    """A Keras model's declared shape as a tuple, or None if it has several inputs/outputs."""
+    if isinstance(shape, list | tuple) and all(d is None or isinstance(d, int) for d in shape):
+        return tuple(shape)
+    return None
+
+
+def config_sha256(config_text: str) -> str:
+    """The hash of a run's `config.yaml`, as the model card records it (`config_sha256`)."""
+    return hashlib.sha256(config_text.encode("utf-8")).hexdigest()
+
+
+def _check_folder(out: Path, where: str) -> None:
+    """UserInputError if `out`, or the nearest of its folders that exists, is not a folder."""
+    if out.exists():
+        if not out.is_dir():
+            raise UserInputError(f"{where}: is a file; expected a directory")
+        return
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UserInputError(f"{where}: {parent} is a file; expected a directory")
+            return
+
+
+def _check_owner(out: Path, run: "RunDir", where: str) -> None:
+    """UserInputError if `out` holds an export of another run than `run` (the card's `run` and
+    `config_sha256` say whose it is), or artefacts or a card that cannot be told apart."""
+    card_path = out / CARD
+    if not card_path.exists():
+        present = [f.artefact for _, f in FORMATS.items() if (out / f.artefact).exists()]
+        if present:
+            raise UserInputError(
+                f"{where}: holds {present[0]} but no {CARD}, so whose export it is cannot be "
+                "told; choose another --out"
+            )
+        return
+    try:
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        card = None
+    if not isinstance(card, dict) or not {"run", "config_sha256"} <= card.keys():
+        raise UserInputError(
+            f"{where}: its {CARD} is not a model card of lstm-export; choose another --out"
+        )
+    mine = config_sha256(run.config_text())
+    if (card["run"], card["config_sha256"]) != (run.name, mine):
+        raise UserInputError(
+            f"{where}: holds the export of run {card['run']!r} (config sha256 "
+            f"{str(card['config_sha256'])[:12]}), not of run {run.name!r} ({mine[:12]}); "
+            "choose another --out"
+        )
+
+
+def check_export(formats, out: Path, run: "RunDir | None" = None, where: str = "") -> None:
+    """UserInputError if a format is unknown, lacks its packages, `out` is not a folder or holds
+    another run's export (when `run` is given), or an artefact would be replaced.
+
+    Args:
+        where: how messages name `out` (e.g. `--out DIR`); default: the path.
+    """
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise UserInputError(
@@ -271,6 +352,11 @@ def check_export(formats, out: Path) -> None:
     problem = missing_extras(formats)
     if problem:
         raise UserInputError(problem)
+    out = Path(out)
+    where = where or str(out)
+    _check_folder(out, where)
+    if run is not None and out.is_dir():
+        _check_owner(out, run, where)
     for name in formats:
         artefact = out / FORMATS[name].artefact
         if artefact.exists():

@@ -17,9 +17,11 @@ beside its numpy ones, and the layers here only chain them. `tests/test_transfor
 that both forms agree transform by transform, and `tests/test_export.py` that the served model
 gives the run's forecasts.
 
-The raw window holds `spec.rows = input_width + lag` rows (more are accepted), in the order of
-`spec.inputs`: the model's input columns (labels one-hot, as `name=label`), then the target if
-it is not one of them.
+The raw window holds `spec.rows = input_width + lag` rows, in the order of `spec.inputs`: the
+model's input columns (labels one-hot, as `name=label`), then the target if it is not one of
+them. A longer window is accepted and only its last `spec.rows` rows are used (both layers cut
+it), so the forecast is the same whatever the length; a shorter one is not checked here (the
+graph has no way to refuse it in every format): `lstm-predict` refuses it.
 """
 
 import keras
@@ -46,8 +48,9 @@ def _stages(target, steps):
 
 @keras.saving.register_keras_serializable(package="lstm_app")
 class ToModelInputs(keras.layers.Layer):
-    """Raw windows `(batch, time, inputs)` -> the model's inputs `(batch, time - lag, features)`:
-    the target column transformed, every column scaled by the train split's statistics."""
+    """Raw windows `(batch, time, inputs)` -> the model's inputs `(batch, rows - lag, features)`
+    from the window's last `rows` rows: the target column transformed, every column scaled by
+    the train split's statistics."""
 
     def __init__(self, spec: dict, **kwargs):
         super().__init__(**kwargs)
@@ -62,7 +65,8 @@ class ToModelInputs(keras.layers.Layer):
 
     def call(self, raw):
         s = self._s
-        features = raw[:, s.lag :, : s.n_features]  # (batch, time - lag, features)
+        raw = raw[:, -s.rows :, :]  # the last rows only: the same forecast from longer windows
+        features = raw[:, s.lag :, : s.n_features]  # (batch, rows - lag, features)
         if s.target_is_feature:
             target = _stages(raw[:, :, s.target_index], self._steps)[-1]
             i = s.target_index
@@ -74,7 +78,8 @@ class ToModelInputs(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         batch, time, _ = input_shape
-        return (batch, None if time is None else time - self._s.lag, self._s.n_features)
+        s = self._s
+        return (batch, None if time is None else min(time, s.rows) - s.lag, s.n_features)
 
     def get_config(self):
         return {**super().get_config(), "spec": self.spec}
@@ -95,6 +100,7 @@ class ToOriginalUnits(keras.layers.Layer):
     def call(self, inputs):
         scaled, raw = inputs
         s = self._s
+        raw = raw[:, -s.rows :, :]  # the rows ToModelInputs used
         forecast = scaled * s.target_scale + s.target_offset
         stages = _stages(raw[:, :, s.target_index], self._steps)
         # each stage's inverse starts from the stage before it, up to the window's last row

@@ -5,7 +5,9 @@ model in its own runtime, and stamp each forecast with its time.
     table = forecast_csv(forecaster, "recent.csv", all_windows=False)
 
 The CSV needs the columns the model was trained on (`metadata.json`: inputs) and at least
-`inputs.rows` rows; it is read and cleaned as the training data was (`data.missing`).
+`inputs.rows` rows; it is read and cleaned as the training data was (`data.missing`). A model
+that does not match its card (input columns, rows, horizon) is refused in one line, and many
+windows are forecast in batches of at most `BATCH_SIZE`.
 """
 
 import json
@@ -22,6 +24,8 @@ from lstm_app.data.prepare import one_hot
 from lstm_app.errors import DataError, UserInputError
 from lstm_app.serving.formats import CARD, FORMATS, artefact_kinds, missing_extras
 from lstm_app.serving.spec import ServingSpec
+
+BATCH_SIZE = 4096  # windows per run of the model: bounds the runtime's memory
 
 
 @dataclass(frozen=True)
@@ -45,18 +49,79 @@ class Forecaster:
     @cached_property
     def _run(self):
         try:
-            return FORMATS[self.format].runner(self.path)
+            run = FORMATS[self.format].runner(self.path)
         except Exception as err:  # a corrupt or foreign file: say which, in one line
-            text = str(err).strip()
-            detail = text.splitlines()[0] if text else type(err).__name__
             raise UserInputError(
-                f"--model {self.path}: cannot be loaded as {self.format}: {detail}"
+                f"--model {self.path}: cannot be loaded as {self.format}: {_first_line(err)}"
             ) from None
+        self._check_declared(run)
+        return run
+
+    def _check_declared(self, run) -> None:
+        """UserInputError if what the loaded model declares (formats that say: keras) does not
+        match the card: inputs `(None, rows or None, columns)`, outputs `(None, horizon)`."""
+        columns = len(self.metadata["inputs"]["columns"])
+        rows, horizon = self.spec.rows, self.spec.horizon
+        if getattr(run, "is_serving_model", True) is False:
+            raise UserInputError(
+                f"--model {self.path}: not an lstm-app serving model (no to_model_inputs and "
+                "to_original_units layers); expected a model written by lstm-export"
+            )
+        shape = getattr(run, "input_shape", ())
+        if shape != () and not (
+            shape is not None
+            and len(shape) == 3
+            and shape[0] is None
+            and shape[1] in (None, rows)
+            and shape[2] == columns
+        ):
+            raise UserInputError(
+                f"--model {self.path}: takes inputs of shape {shape}; {CARD} says "
+                f"(None, {rows}, {columns}): {rows} rows of {columns} columns"
+            )
+        shape = getattr(run, "output_shape", ())
+        if shape != () and shape != (None, horizon):
+            raise UserInputError(
+                f"--model {self.path}: returns forecasts of shape {shape}; {CARD} says "
+                f"horizon {horizon}, (None, {horizon})"
+            )
 
     def run(self, raw: np.ndarray) -> np.ndarray:
-        """Raw windows `(n, rows, inputs)` float32 -> forecasts `(n, horizon)`, in the
-        format's own runtime (loaded at the first call)."""
-        return self._run(raw)
+        """Raw windows `(n, rows, inputs)` float32, n >= 1 -> forecasts `(n, horizon)`, in the
+        format's own runtime (loaded at the first call). UserInputError, before any model
+        runs, for an empty batch (onnxruntime aborts the process on one); and if the model
+        cannot run on the windows or returns another shape than the card's horizon."""
+        raw = np.asarray(raw)
+        if raw.ndim != 3 or raw.shape[0] == 0:
+            raise UserInputError(
+                f"--model {self.path}: no window to forecast from (a batch of shape "
+                f"{raw.shape}); a batch must hold at least one window (n, rows, inputs)"
+            )
+        run = self._run
+        if "_ran" in self.__dict__:
+            forecasts = run(raw)
+        else:  # the first run of a model checked only by its card: a foreign model fails here
+            try:
+                forecasts = run(raw)
+            except Exception as err:
+                raise UserInputError(
+                    f"--model {self.path}: cannot forecast from windows of shape {raw.shape} "
+                    f"({CARD}): {_first_line(err)}"
+                ) from None
+            self.__dict__["_ran"] = True
+        expected = (len(raw), self.spec.horizon)
+        if np.shape(forecasts) != expected:
+            raise UserInputError(
+                f"--model {self.path}: returns forecasts of shape {np.shape(forecasts)} for "
+                f"{len(raw)} windows; {CARD} says horizon {self.spec.horizon}, {expected}"
+            )
+        return forecasts
+
+
+def _first_line(err: Exception) -> str:
+    """An exception's first line, or its type's name."""
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
 
 
 def _by_preference() -> list[str]:
@@ -125,8 +190,11 @@ def raw_inputs(forecaster: Forecaster, csv) -> tuple[np.ndarray, np.ndarray]:
     return np.stack(columns, axis=1).astype(np.float32), series.times
 
 
-def forecast_csv(forecaster: Forecaster, csv, all_windows: bool = False) -> pd.DataFrame:
-    """Forecasts from the last `rows` rows of `csv` (or from every window of them).
+def forecast_csv(
+    forecaster: Forecaster, csv, all_windows: bool = False, batch_size: int = BATCH_SIZE
+) -> pd.DataFrame:
+    """Forecasts from the last `rows` rows of `csv` (or from every window of them, run
+    `batch_size` windows at a time).
 
     Returns:
         One row per origin and step: `origin` (the time of the last row used), `time` (the
@@ -145,7 +213,14 @@ def forecast_csv(forecaster: Forecaster, csv, all_windows: bool = False) -> pd.D
     if not all_windows:
         windows = windows[-1:]
     origins = np.arange(len(values) - len(windows), len(values))
-    forecasts = np.asarray(forecaster.run(np.ascontiguousarray(windows)), dtype=np.float64)
+    if len(windows) == 0:  # never handed to a runtime (onnxruntime aborts on an empty batch)
+        raise DataError(f"{csv}: no window to forecast from")
+    forecasts = np.concatenate(
+        [
+            np.asarray(forecaster.run(np.ascontiguousarray(windows[i : i + batch_size])))
+            for i in range(0, len(windows), batch_size)
+        ]
+    ).astype(np.float64)
     frequency = infer_frequency(times) or forecaster.metadata["inputs"].get("frequency")
     table = []
     for i, origin in enumerate(origins):
