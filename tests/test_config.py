@@ -439,3 +439,29 @@ def test_duplicate_key_beside_a_merge_key_is_refused(tmp_path):
     path.write_text(text)  # units twice in one mapping (beside the merged one): a real duplicate
     with pytest.raises(UserInputError, match=r"dup.yaml: line 9, column 7: .*duplicate key 'units"):
         load_config(path)
+
+
+@pytest.mark.parametrize("units", [1, "auto"])
+def test_the_output_units_follow_the_horizon_when_left_at_one_or_auto(units):
+    raw = tiny_config_dict(
+        data={"window": {"input_width": 8, "horizon": 6}},
+        model={"layers": [{"type": "lstm", "units": 4}, {"type": "dense", "units": units}]},
+    )
+    cfg = config_from_dict(raw)
+    assert cfg.model.layers[-1].units == 6
+    assert config_to_dict(cfg)["model"]["layers"][-1]["units"] == 6  # config.yaml: the number
+
+
+def test_units_auto_is_for_the_output_layer_and_a_contradiction_is_refused():
+    hidden = [{"type": "lstm", "units": "auto"}, {"type": "dense", "units": 1}]
+    with pytest.raises(ConfigError, match=r"model.layers\[0\].units: auto is for the output"):
+        config_from_dict(tiny_config_dict(model={"layers": hidden}))
+    raw = tiny_config_dict(
+        data={"window": {"input_width": 8, "horizon": 6}},
+        model={"layers": [{"type": "lstm", "units": 4}, {"type": "dense", "units": 2}]},
+    )
+    with pytest.raises(ConfigError, match=r"data\.window\.horizon is 6, got units 2"):
+        config_from_dict(raw)
+    words = tiny_config_dict(model={"layers": [{"type": "lstm", "units": "many"}]})
+    with pytest.raises(ConfigError, match=r"expected an integer >= 1 .*, or 'auto', got 'many'"):
+        config_from_dict(words)

@@ -300,3 +300,22 @@ def test_every_dynamic_format_uses_the_last_rows_of_a_longer_window(runs, tmp_pa
             np.testing.assert_allclose(
                 forecaster.run(longer), expected, rtol=1e-5, err_msg=f"{artefact} +{extra}"
             )
+
+
+def test_a_model_trained_on_a_generated_series_forecasts_from_the_csv_given(tmp_path):
+    """A sine-trained model used to forecast the sine again, whatever `--input` held."""
+    raw = tiny_config_dict(training={"epochs": 1}, export={"formats": ["keras"]})
+    result = train(config_from_dict(raw), tmp_path / "run", verbose=0)
+    forecaster = load_forecaster(result.run_dir / "export")
+    forecasts = []
+    for scale in (1.0, 3.0):
+        csv = tmp_path / f"recent-{scale}.csv"
+        values = scale * 50 * np.sin(np.arange(20) * 2 * np.pi / 16)
+        csv.write_text("value\n" + "".join(f"{v}\n" for v in values), encoding="utf-8")
+        inputs, _ = raw_inputs(forecaster, csv)
+        np.testing.assert_allclose(inputs[:, 0], values, rtol=1e-6)  # the file's, not the sine's
+        forecasts.append(forecast_csv(forecaster, csv)["forecast"].to_numpy())
+    assert not np.allclose(forecasts[0], forecasts[1])
+    (tmp_path / "other.csv").write_text("other\n1\n", encoding="utf-8")
+    with pytest.raises(UserInputError, match="column 'value'"):
+        raw_inputs(forecaster, tmp_path / "other.csv")

@@ -33,7 +33,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         runs = [load_run(path) for path in args.runs]
-        out = RunDir.for_output(args.out, "compare")
+        out = RunDir.for_output(args.out, "compare", option="--out")
     except UserInputError as err:
         return report_error("lstm-compare", err)
     table = comparison_table(runs)

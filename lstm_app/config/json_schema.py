@@ -67,9 +67,10 @@ def _field_schema(tp, metadata) -> dict:
     """The schema of one value of type `tp` with the field's `metadata` (bounds, choices)."""
     origin = get_origin(tp)
     if origin in (Union, types.UnionType):
-        options = [a for a in get_args(tp) if a is not type(None)]
-        (only,) = options
-        return {"anyOf": [_field_schema(only, metadata), {"type": "null"}]}
+        options = [_field_schema(a, metadata) for a in get_args(tp) if a is not type(None)]
+        if type(None) in get_args(tp):
+            options.append({"type": "null"})
+        return {"anyOf": options}
     if origin is tuple:
         (item_type, _) = get_args(tp)
         return {"type": "array", "items": _field_schema(item_type, metadata)}

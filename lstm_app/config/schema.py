@@ -112,6 +112,7 @@ class DataConfig:
 
     source: Literal["csv", "sine"] = "csv"
     path: Path | None = None  # the CSV; relative paths resolve against the config's folder
+    separator: str | Literal["\t"] = ","  # one character between a CSV's cells: ",", ";", "\t"
     time_column: str | None = None  # parsed as dates; rows must be in increasing time order
     time_columns: tuple[str, ...] | None = None  # or a date split across columns, by part name
     time_format: str | None = None  # strptime format of data.time_column, e.g. "%d/%m/%Y"
@@ -219,7 +220,7 @@ class RecurrentLayerConfig:
     """`lstm` or `gru`: keras.layers.LSTM / GRU with these arguments."""
 
     type: str
-    units: int = bounded(ge=1, le=MAX_UNITS)
+    units: int | Literal["auto"] = bounded(ge=1, le=MAX_UNITS)  # auto: see Config
     return_sequences: bool = False  # true to feed another recurrent layer
     activation: Activation = "tanh"
     recurrent_activation: Activation = "sigmoid"
@@ -243,7 +244,7 @@ class SimpleRNNLayerConfig:
     """`simple_rnn`: keras.layers.SimpleRNN with these arguments."""
 
     type: str
-    units: int = bounded(ge=1, le=MAX_UNITS)
+    units: int | Literal["auto"] = bounded(ge=1, le=MAX_UNITS)  # auto: see Config
     return_sequences: bool = False
     activation: Activation = "tanh"
     dropout: float = bounded(0.0, ge=0, lt=1)
@@ -255,7 +256,7 @@ class DenseLayerConfig:
     """`dense`: keras.layers.Dense, applied to the last axis."""
 
     type: str
-    units: int = bounded(ge=1, le=MAX_UNITS)
+    units: int | Literal["auto"] = bounded(ge=1, le=MAX_UNITS)  # auto: see Config
     activation: Activation = "linear"
 
 
@@ -481,7 +482,18 @@ class Config:
                 f"got {self.name!r}",
             )
         out = self.model.output_layer_index()
+        for i, layer in enumerate(self.model.layers):
+            if getattr(layer, "units", None) == "auto" and i != out:
+                raise ConfigError(
+                    ("model", "layers", i, "units"),
+                    "auto is for the output layer only (one unit per forecast step); give a number",
+                )
         units, horizon = self.model.layers[out].units, self.data.window.horizon
+        if units in ("auto", 1) and units != horizon:  # 1: a one-step layout, given a horizon
+            layers = list(self.model.layers)
+            layers[out] = dataclasses.replace(layers[out], units=horizon)
+            model = dataclasses.replace(self.model, layers=tuple(layers))
+            return dataclasses.replace(self, model=model)
         if units != horizon:
             raise ConfigError(
                 ("model", "layers", out, "units"),

@@ -105,6 +105,23 @@ def _build_by_type(raw, registry, key: tuple):
     return build(registry[kind].config, raw, key)
 
 
+def _coerce_either(value, options, key: tuple, metadata):
+    """A value of one type or a word: `int | Literal["auto"]` takes 3 or `auto`. The message
+    of a value that is neither is the type's, with the words added: `expected an integer >= 1
+    or 'auto', got 'x'`."""
+    words = [w for option in options if get_origin(option) is Literal for w in get_args(option)]
+    if isinstance(value, str) and value in words:
+        return value
+    (typed,) = [option for option in options if get_origin(option) is not Literal]
+    try:
+        return _coerce(value, typed, key, metadata)
+    except ConfigError as err:
+        listed = " or ".join(repr(w) for w in words)
+        raise ConfigError(
+            err.key, err.message.replace(", got ", f", or {listed}, got ", 1)
+        ) from None
+
+
 def _bounds(metadata) -> dict:
     return {op: b for op, b in metadata.items() if op in _BOUND_CHECK}
 
@@ -117,8 +134,9 @@ def _coerce(value, tp, key: tuple, metadata):
         options = [a for a in get_args(tp) if a is not type(None)]
         if value is None and len(options) < len(get_args(tp)):
             return None
-        (only,) = options
-        return _coerce(value, only, key, metadata)
+        if len(options) == 1:
+            return _coerce(value, options[0], key, metadata)
+        return _coerce_either(value, options, key, metadata)
     if origin is tuple:
         if not isinstance(value, list):
             raise ConfigError(key, f"expected a list, got {describe(value)}")

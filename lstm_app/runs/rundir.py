@@ -135,10 +135,11 @@ class RunDir:
         return cls(path).claim()
 
     @classmethod
-    def for_output(cls, path, name: str) -> "RunDir":
+    def for_output(cls, path, name: str, option: str = "--run-dir") -> "RunDir":
         """A directory for a command's output (`lstm-compare --out`): `path` if it is new or
-        empty (created), else a new `runs/<name>-<time>/` when `path` is None."""
-        return cls.create(RUNS_ROOT, name) if path is None else cls(path).claim()
+        empty (created), else a new `runs/<name>-<time>/` when `path` is None. Messages name
+        `option`, the command's option that gave `path`."""
+        return cls.create(RUNS_ROOT, name) if path is None else cls(path).claim(option)
 
     @classmethod
     def create(cls, root: Path, name: str, now: dt.datetime | None = None) -> "RunDir":
@@ -157,21 +158,29 @@ class RunDir:
                 ) from None
         raise UserInputError(f"{root}: too many runs named {name}-{stamp}")
 
-    def claim(self) -> "RunDir":
-        """This directory for a new run: created if absent; refused if it holds anything."""
+    def claim(self, option: str = "--run-dir") -> "RunDir":
+        """This directory for a new run: created if absent; refused if it holds anything or
+        cannot be written. Messages name `option`, the command's option that gave it."""
         path = self.path
         if path.exists() and not path.is_dir():
-            raise UserInputError(f"--run-dir {path}: is a file, expected a directory")
-        if path.is_dir() and any(path.iterdir()):
+            raise UserInputError(f"{option} {path}: is a file, expected a directory")
+        try:
+            full = path.is_dir() and any(path.iterdir())
+        except OSError as err:
+            raise UserInputError(f"{option} {path}: cannot read it: {err.strerror}") from None
+        if full:
+            resumable = option == "--run-dir" and self.has_resume_state()
             hint = "; it holds an unfinished run: add --resume to continue it"
             raise UserInputError(
-                f"--run-dir {path}: is not empty; give a new or empty directory (nothing in it "
-                f"is overwritten){hint if self.has_resume_state() else ''}"
+                f"{option} {path}: is not empty; give a new or empty directory (nothing in it "
+                f"is overwritten){hint if resumable else ''}"
             )
         try:
             path.mkdir(parents=True, exist_ok=True)
         except OSError as err:
-            raise UserInputError(f"--run-dir {path}: cannot create it: {err.strerror}") from None
+            raise UserInputError(f"{option} {path}: cannot create it: {err.strerror}") from None
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise UserInputError(f"{option} {path}: cannot write in it (permission denied)")
         return self
 
     def check_resumable(self, config: dict) -> "RunDir":

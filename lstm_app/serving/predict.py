@@ -11,6 +11,7 @@ windows are forecast in batches of at most `BATCH_SIZE`.
 """
 
 import json
+import re
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
@@ -177,8 +178,12 @@ def raw_inputs(forecaster: Forecaster, csv) -> tuple[np.ndarray, np.ndarray]:
         `(values (time, inputs) float32, times (time,))`.
     """
     config = config_from_dict(forecaster.metadata["config"])
-    data = replace(config.data, path=Path(csv))
-    series = load_series(data)
+    # a model trained on a generated series reads the CSV too: its one column, row by row
+    data = replace(config.data, source="csv", path=Path(csv))
+    try:
+        series = load_series(data)
+    except DataError as err:
+        raise DataError(_as_input_message(str(err), data)) from None
     spec = forecaster.spec
     columns = []
     for name in spec.inputs:
@@ -188,6 +193,25 @@ def raw_inputs(forecaster: Forecaster, csv) -> tuple[np.ndarray, np.ndarray]:
         else:
             columns.append(series.columns[name])
     return np.stack(columns, axis=1).astype(np.float32), series.times
+
+
+def _as_input_message(message: str, data) -> str:
+    """A message about the training data (`data.path`, `set data.missing`...) reworded for
+    `lstm-predict`'s CSV: the file is `--input`, and the model's training config, not the
+    user, decides how it is read (`data.missing`, `data.separator`)."""
+    message = message.replace("(data.path)", "(--input)")
+    message = re.sub(
+        r"; set data\.missing to drop, ffill or interpolate$",
+        "; the model's training config decides how they are handled (its data.missing: "
+        f"{data.missing}): fill them in",
+        message,
+    )
+    return re.sub(
+        r": set data\.separator: .*$",
+        f"; the model's training config reads it with data.separator {data.separator!r}: save it "
+        "with that separator",
+        message,
+    )
 
 
 def forecast_csv(
