@@ -64,3 +64,18 @@ def write_yaml(path: Path, raw) -> Path:
 @pytest.fixture
 def tiny_config_file(tmp_path) -> Path:
     return write_yaml(tmp_path / "tiny.yaml", tiny_config_dict())
+
+
+def stop_after_epoch(monkeypatch, stop_at: int, error=KeyboardInterrupt) -> None:
+    """Makes training stop (as Ctrl-C would, or with `error`) right after epoch `stop_at`
+    (from 1) is saved as a resume point."""
+    from lstm_app.training.resume import ResumePoint  # TensorFlow: only for the tests using it
+
+    save = ResumePoint.on_epoch_end
+
+    def on_epoch_end(self, epoch, logs=None):
+        save(self, epoch, logs)
+        if epoch + 1 == stop_at:
+            raise error
+
+    monkeypatch.setattr(ResumePoint, "on_epoch_end", on_epoch_end)

@@ -11,7 +11,7 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import LSTM_TRAIN, lstm_train, tiny_config_dict, write_yaml
+from conftest import LSTM_TRAIN, lstm_train, stop_after_epoch, tiny_config_dict, write_yaml
 
 import lstm_app.training.trainer
 from lstm_app.cli import lstm_train as cli
@@ -19,7 +19,6 @@ from lstm_app.config.load import config_from_dict
 from lstm_app.errors import RunFailedError
 from lstm_app.pipeline import train
 from lstm_app.runs.rundir import RESUME_DIR
-from lstm_app.training.resume import ResumePoint
 
 # every callback that keeps counters between epochs, and dropout's random masks
 STATEFUL = {
@@ -47,18 +46,6 @@ def _weights(model):
     return [np.asarray(w) for w in model.get_weights()]
 
 
-def _stop_after_epoch(monkeypatch, stop_at, error=KeyboardInterrupt):
-    """Makes training stop (as Ctrl-C would) right after epoch `stop_at` (from 1) is saved."""
-    save = ResumePoint.on_epoch_end
-
-    def on_epoch_end(self, epoch, logs=None):
-        save(self, epoch, logs)
-        if epoch + 1 == stop_at:
-            raise error
-
-    monkeypatch.setattr(ResumePoint, "on_epoch_end", on_epoch_end)
-
-
 @pytest.mark.parametrize("fused", [False, True])  # fused: the gate_lstm layer (see test_fused)
 def test_interrupted_run_resumes_to_the_same_weights_and_metrics(tmp_path, monkeypatch, fused):
     raw = tiny_config_dict(**STATEFUL)
@@ -67,7 +54,7 @@ def test_interrupted_run_resumes_to_the_same_weights_and_metrics(tmp_path, monke
     assert not (whole.run_dir / RESUME_DIR).exists()  # a finished run keeps no resume state
 
     with monkeypatch.context() as patch:
-        _stop_after_epoch(patch, 3)
+        stop_after_epoch(patch, 3)
         with pytest.raises(KeyboardInterrupt):
             train(cfg, tmp_path / "cut", verbose=0)
     status = json.loads((tmp_path / "cut" / "run.json").read_text())
@@ -92,7 +79,7 @@ def test_interrupted_run_resumes_to_the_same_weights_and_metrics(tmp_path, monke
 
 def test_resume_state_keeps_only_the_last_epoch(tmp_path, monkeypatch):
     cfg = config_from_dict(tiny_config_dict(**STATEFUL))
-    _stop_after_epoch(monkeypatch, 4)
+    stop_after_epoch(monkeypatch, 4)
     with pytest.raises(KeyboardInterrupt):
         train(cfg, tmp_path / "run", verbose=0)
     folder = tmp_path / "run" / RESUME_DIR
@@ -140,7 +127,7 @@ def test_diverging_run_fails_naming_the_epoch_and_keeps_its_best_checkpoint(tmp_
 def interrupted_run(tmp_path, monkeypatch, capsys):
     """A config file and a run directory stopped after epoch 2 of 4, and what lstm-train said."""
     config = write_yaml(tmp_path / "tiny.yaml", tiny_config_dict(training={"epochs": 4}))
-    _stop_after_epoch(monkeypatch, 2)
+    stop_after_epoch(monkeypatch, 2)
     assert cli.main(["--config", str(config), "--run-dir", str(tmp_path / "run"), "--quiet"]) == 130
     return config, tmp_path / "run", _one_line_error(capsys)
 

@@ -8,12 +8,11 @@ import shlex
 from pathlib import Path
 
 import pytest
-from conftest import tiny_config_dict, write_yaml
+from conftest import stop_after_epoch, tiny_config_dict, write_yaml
 
 import lstm_app.pipeline
 from lstm_app.cli import lstm_train as cli
 from lstm_app.runs.rundir import RESUME_DIR, RESUME_STATE
-from lstm_app.training.resume import ResumePoint
 
 
 def _series_csv(path: Path, rows=60, scale=1.0) -> Path:
@@ -26,18 +25,6 @@ def _series_csv(path: Path, rows=60, scale=1.0) -> Path:
 def _csv_config(tmp: Path, csv: Path) -> Path:
     data = {"source": "csv", "path": str(csv), "target": "y", "time_column": "t"}
     return write_yaml(tmp / "csv.yaml", tiny_config_dict(data=data, training={"epochs": 3}))
-
-
-def _stop_after_epoch(monkeypatch, stop_at):
-    """Makes training stop (as Ctrl-C would) right after epoch `stop_at` (from 1) is saved."""
-    save = ResumePoint.on_epoch_end
-
-    def on_epoch_end(self, epoch, logs=None):
-        save(self, epoch, logs)
-        if epoch + 1 == stop_at:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(ResumePoint, "on_epoch_end", on_epoch_end)
 
 
 def _one_line_error(capsys) -> str:
@@ -56,7 +43,7 @@ def interrupted_csv_run(tmp_path, monkeypatch, capsys):
     config = _csv_config(tmp_path, csv)
     run = tmp_path / "run"
     with monkeypatch.context() as patch:
-        _stop_after_epoch(patch, 1)
+        stop_after_epoch(patch, 1)
         assert cli.main(["--config", str(config), "--run-dir", str(run), "--quiet"]) == 130
     capsys.readouterr()
     return config, csv, run
