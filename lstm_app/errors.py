@@ -62,6 +62,13 @@ def describe(value) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def first_line(err: Exception, default: str | None = None) -> str:
+    """An exception's first line, for a one-line message; `default` (else the exception's type
+    name) when it says nothing."""
+    text = str(err).strip()
+    return text.splitlines()[0] if text else default or type(err).__name__
+
+
 def suggest(word, choices) -> str:
     """`; did you mean 'x'?` for the closest of `choices` to `word`, or an empty string."""
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from lstm_app.config.schema import DataConfig, SineConfig
-from lstm_app.errors import DataError
+from lstm_app.errors import DataError, first_line
 
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "-", "?"})
 
@@ -111,6 +111,8 @@ SNIFF_BYTES = 8192  # read to tell a binary file from text
 def _not_csv(path: Path) -> str | None:
     """What the file at `path` is, and what to do, when its first bytes say it is a spreadsheet
     or another binary format rather than CSV text; None for text (or an unreadable file)."""
+    if path.suffix.lower() in COMPRESSED:
+        return None
     try:
         with open(path, "rb") as file:
             head = file.read(SNIFF_BYTES)
@@ -118,8 +120,6 @@ def _not_csv(path: Path) -> str | None:
             tail = file.read(4)
     except OSError:
         return None  # read_csv says why
-    if path.suffix.lower() in COMPRESSED:
-        return None
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return f"{path}: UTF-16 text, not UTF-8; save it as CSV (UTF-8)"
     if head.startswith(b"PAR1") and tail == b"PAR1":
@@ -310,7 +310,7 @@ def _to_datetime(text: pd.Series, time_format: str | None, path: Path) -> pd.Ser
             try:
                 times = pd.to_datetime(text, errors="coerce", utc=True, **kwargs)
             except ValueError as err:
-                detail = str(err).strip().splitlines()[0] if str(err).strip() else "bad format"
+                detail = first_line(err, "bad format")
                 key = "data.time_format" if time_format else "data.time_column"
                 raise DataError(
                     f"{path}: column '{text.name}' ({key}): cannot be read as times: {detail}"
@@ -335,16 +335,16 @@ def _increasing(times: pd.Series) -> bool:
     return not times.isna().any() and bool(np.all(values[1:] > values[:-1]))
 
 
-def _numeric_date_order(column: pd.Series, path: Path) -> bool | None:
-    """For a column of numeric dates (`NUMERIC_DATE`), whether the day comes first: the only
-    order that reads every cell as a date, or the only one that gives increasing times; None
-    for other columns, or where neither order reads them. DataError where both orders read
-    every cell and give increasing times, but different ones (set data.dayfirst)."""
+def _read_numeric_dates(column: pd.Series, path: Path) -> pd.Series | None:
+    """A column of numeric dates (`NUMERIC_DATE`) read in the only order of day and month that
+    reads every cell as a date, or the only one that gives increasing times; None for other
+    columns, or where neither order reads them. DataError where both orders read every cell and
+    give increasing times, but different ones (set data.dayfirst)."""
     if not len(column) or not column.str.fullmatch(NUMERIC_DATE).all():
         return None
     fields = column.str.extract(NUMERIC_DATE)
     if (fields[0].astype(int) == fields[2].astype(int)).all():
-        return False  # 01/01, 02/02...: both orders read the same
+        return _to_datetime(_day_month_text(column, False), None, path)  # 01/01, 02/02: alike
     readings = {
         order: _to_datetime(_day_month_text(column, order), None, path) for order in (False, True)
     }
@@ -358,9 +358,8 @@ def _numeric_date_order(column: pd.Series, path: Path) -> bool | None:
             f"month in dates such as '{example}' (both orders give increasing times); set "
             "data.dayfirst: true (day/month/year) or false (month/day/year), or data.time_format"
         )
-    if increasing:
-        return increasing[0]
-    return valid[0] if valid else None
+    chosen = increasing or valid
+    return readings[chosen[0]] if chosen else None
 
 
 def _parse_times(column: pd.Series, path: Path, data: DataConfig) -> np.ndarray:
@@ -372,11 +371,13 @@ def _parse_times(column: pd.Series, path: Path, data: DataConfig) -> np.ndarray:
     and a DataError if both would."""
     if data.time_format is None and len(column) and column.str.fullmatch(INTEGER).all():
         return column.astype(np.int64).to_numpy()  # steps: 0, 1, 2, ... or 1000, 1001, ...
-    dayfirst = data.dayfirst
-    if data.time_format is None and dayfirst is None:
-        dayfirst = _numeric_date_order(column, path)
-    text = column if dayfirst is None else _day_month_text(column, dayfirst)
-    times = _to_datetime(text, data.time_format, path)
+    times = None
+    if data.time_format is None and data.dayfirst is None:
+        times = _read_numeric_dates(column, path)  # read once, in the order they allow
+    if times is None:
+        dayfirst = data.dayfirst
+        text = column if dayfirst is None else _day_month_text(column, dayfirst)
+        times = _to_datetime(text, data.time_format, path)
     bad = np.flatnonzero(times.isna().to_numpy())
     if len(bad):
         row = int(bad[0])

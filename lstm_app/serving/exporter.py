@@ -23,7 +23,7 @@ import keras
 import yaml
 
 import lstm_app.models.layers  # noqa: F401  (registers GateLSTM for loading model.keras)
-from lstm_app.errors import UserInputError
+from lstm_app.errors import UserInputError, first_line
 from lstm_app.runs.rundir import RunDir, write_json
 from lstm_app.serving.formats import CARD, FORMATS, check_export, config_sha256
 from lstm_app.serving.graph import build_serving_model
@@ -113,7 +113,7 @@ def export_run(run_dir, formats, out=None, where: str = "") -> Path:
     try:
         model = keras.models.load_model(path, safe_mode=True)  # no code runs
     except Exception as err:  # truncated, corrupt or foreign: one line naming the file
-        text = str(err).strip()
-        detail = text.splitlines()[0] if text else type(err).__name__
-        raise UserInputError(f"{path}: cannot be read as a Keras model: {detail}") from None
+        raise UserInputError(
+            f"{path}: cannot be read as a Keras model: {first_line(err)}"
+        ) from None
     return export_model(model, run, formats, out, where)

@@ -22,6 +22,7 @@ import json
 import shutil
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,6 +39,29 @@ FORMATS = Registry("export format")
 CARD = "metadata.json"  # the model card beside the artefacts of an export directory
 
 Runner = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Declared:
+    """What a loaded artefact says of itself: its input and output shapes (None for dynamic
+    sizes; the whole shape None when it is not one tensor) and whether it wraps a model by
+    `build_serving_model`."""
+
+    input_shape: tuple | None
+    output_shape: tuple | None
+    is_serving_model: bool
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A model loaded in its format's runtime: `loaded(raw)`, raw windows `(n, rows, inputs)`
+    float32 -> forecasts `(n, horizon)`; `declared` when the format can tell (keras)."""
+
+    forward: Runner
+    declared: Declared | None = None
+
+    def __call__(self, raw: np.ndarray) -> np.ndarray:
+        return self.forward(raw)
 
 
 class ExportFormat:
@@ -67,12 +91,9 @@ class ExportFormat:
         raise NotImplementedError
 
     @classmethod
-    def runner(cls, path: Path) -> Runner:
-        """A function from raw windows `(n, rows, inputs)` float32 to forecasts `(n, horizon)`,
-        in the format's own runtime. A format that can tell what its artefact declares sets,
-        on the function, `input_shape` and `output_shape` (with None for dynamic sizes) and
-        `is_serving_model` (whether it wraps a model by `build_serving_model`); the forecaster
-        checks them against the model card before running it."""
+    def runner(cls, path: Path) -> LoadedModel:
+        """The artefact at `path` loaded in the format's own runtime; the forecaster checks
+        what it declares (if the format can tell) against the model card before running it."""
         raise NotImplementedError
 
     @classmethod
@@ -140,14 +161,13 @@ class Keras(ExportFormat):
 
         loaded = keras.models.load_model(path, safe_mode=True)  # never runs code from the file
 
-        def run_keras(x):
-            return np.asarray(loaded(x, training=False))
-
-        run_keras.input_shape = _shape(getattr(loaded, "input_shape", None))
-        run_keras.output_shape = _shape(getattr(loaded, "output_shape", None))
         kinds = {type(layer) for layer in getattr(loaded, "layers", ())}
-        run_keras.is_serving_model = {ToModelInputs, ToOriginalUnits} <= kinds
-        return run_keras
+        declared = Declared(
+            input_shape=_shape(getattr(loaded, "input_shape", None)),
+            output_shape=_shape(getattr(loaded, "output_shape", None)),
+            is_serving_model={ToModelInputs, ToOriginalUnits} <= kinds,
+        )
+        return LoadedModel(lambda x: np.asarray(loaded(x, training=False)), declared)
 
 
 @_register
@@ -192,8 +212,7 @@ class SavedModel(ExportFormat):
             # garbage-collected fails ("variables which have been deleted")
             return served.serve(tf.constant(x)).numpy()
 
-        run_saved_model.saved_model = served
-        return run_saved_model
+        return LoadedModel(run_saved_model)
 
     @classmethod
     def recognizes(cls, path):
@@ -233,7 +252,7 @@ class Onnx(ExportFormat):
 
         session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
         name = session.get_inputs()[0].name
-        return lambda x: session.run(None, {name: x})[0]
+        return LoadedModel(lambda x: session.run(None, {name: x})[0])
 
 
 @_register
@@ -267,20 +286,22 @@ class TFLite(ExportFormat):
         from ai_edge_litert.interpreter import Interpreter
 
         interpreter = Interpreter(model_path=str(path))
+        allocated = False
 
         def run_tflite(x):
+            nonlocal allocated
             (details,) = interpreter.get_input_details()
             if tuple(details["shape"]) != x.shape:
                 interpreter.resize_tensor_input(details["index"], x.shape)
                 interpreter.allocate_tensors()
-            elif not hasattr(run_tflite, "allocated"):
+            elif not allocated:
                 interpreter.allocate_tensors()
-            run_tflite.allocated = True
+            allocated = True
             interpreter.set_tensor(details["index"], x)
             interpreter.invoke()
             return interpreter.get_tensor(interpreter.get_output_details()[0]["index"]).copy()
 
-        return run_tflite
+        return LoadedModel(run_tflite)
 
 
 def _shape(shape):

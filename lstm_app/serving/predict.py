@@ -22,8 +22,14 @@ import pandas as pd
 from lstm_app.config.load import config_from_dict
 from lstm_app.data.io import infer_frequency, load_series, time_text
 from lstm_app.data.prepare import one_hot
-from lstm_app.errors import DataError, UserInputError
-from lstm_app.serving.formats import CARD, FORMATS, artefact_kinds, missing_extras
+from lstm_app.errors import DataError, UserInputError, first_line
+from lstm_app.serving.formats import (
+    CARD,
+    FORMATS,
+    LoadedModel,
+    artefact_kinds,
+    missing_extras,
+)
 from lstm_app.serving.spec import ServingSpec
 
 BATCH_SIZE = 4096  # windows per run of the model: bounds the runtime's memory
@@ -53,23 +59,26 @@ class Forecaster:
             run = FORMATS[self.format].runner(self.path)
         except Exception as err:  # a corrupt or foreign file: say which, in one line
             raise UserInputError(
-                f"--model {self.path}: cannot be loaded as {self.format}: {_first_line(err)}"
+                f"--model {self.path}: cannot be loaded as {self.format}: {first_line(err)}"
             ) from None
         self._check_declared(run)
         return run
 
-    def _check_declared(self, run) -> None:
+    def _check_declared(self, loaded: LoadedModel) -> None:
         """UserInputError if what the loaded model declares (formats that say: keras) does not
         match the card: inputs `(None, rows or None, columns)`, outputs `(None, horizon)`."""
+        declared = loaded.declared
+        if declared is None:
+            return
         columns = len(self.metadata["inputs"]["columns"])
         rows, horizon = self.spec.rows, self.spec.horizon
-        if getattr(run, "is_serving_model", True) is False:
+        if not declared.is_serving_model:
             raise UserInputError(
                 f"--model {self.path}: not an lstm-app serving model (no to_model_inputs and "
                 "to_original_units layers); expected a model written by lstm-export"
             )
-        shape = getattr(run, "input_shape", ())
-        if shape != () and not (
+        shape = declared.input_shape
+        if not (
             shape is not None
             and len(shape) == 3
             and shape[0] is None
@@ -80,8 +89,8 @@ class Forecaster:
                 f"--model {self.path}: takes inputs of shape {shape}; {CARD} says "
                 f"(None, {rows}, {columns}): {rows} rows of {columns} columns"
             )
-        shape = getattr(run, "output_shape", ())
-        if shape != () and shape != (None, horizon):
+        shape = declared.output_shape
+        if shape != (None, horizon):
             raise UserInputError(
                 f"--model {self.path}: returns forecasts of shape {shape}; {CARD} says "
                 f"horizon {horizon}, (None, {horizon})"
@@ -107,7 +116,7 @@ class Forecaster:
             except Exception as err:
                 raise UserInputError(
                     f"--model {self.path}: cannot forecast from windows of shape {raw.shape} "
-                    f"({CARD}): {_first_line(err)}"
+                    f"({CARD}): {first_line(err)}"
                 ) from None
             self.__dict__["_ran"] = True
         expected = (len(raw), self.spec.horizon)
@@ -117,12 +126,6 @@ class Forecaster:
                 f"{len(raw)} windows; {CARD} says horizon {self.spec.horizon}, {expected}"
             )
         return forecasts
-
-
-def _first_line(err: Exception) -> str:
-    """An exception's first line, or its type's name."""
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
 
 
 def _by_preference() -> list[str]:
