@@ -23,7 +23,7 @@ import os
 import platform
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
@@ -34,13 +34,21 @@ import pandas as pd
 import lstm_app
 from lstm_app.config.load import config_to_dict
 from lstm_app.config.schema import Config
-from lstm_app.data.prepare import SPLITS, PreparedData, prepare_data
+from lstm_app.data.choose import AUTO, TransformChoice
+from lstm_app.data.prepare import (
+    SPLITS,
+    PreparedData,
+    prepare_candidates,
+    prepare_data,
+    with_chosen_transforms,
+)
 from lstm_app.errors import UserInputError
 from lstm_app.evaluation.backtest import run_backtest
 from lstm_app.evaluation.metrics import finite_or_none, forecast_table, metrics_report
 from lstm_app.evaluation.plots import plot_forecast, plot_loss
 from lstm_app.models.gates import plot_gates, trace_gates
 from lstm_app.runs.rundir import RunDir, file_fingerprint, first_difference, temporary_path
+from lstm_app.training.choose import choose_transforms
 from lstm_app.training.fit import forecast
 from lstm_app.training.trainer import fit_in_run, forecast_fold
 
@@ -98,7 +106,9 @@ def train(
     """Trains the model of `cfg` on its data, evaluates it and writes `run_dir`.
 
     Args:
-        cfg: a checked config (see `load_config`).
+        cfg: a checked config (see `load_config`). With `data.transforms: auto`, the model is
+            first trained on each candidate and the transforms with the lowest validation MAE
+            are kept (`lstm_app.training.choose`); a resumed run keeps what it chose.
         run_dir: a new or empty directory (a non-empty one is refused); default: a new
             `runs/<name>-<timestamp>/` under the current directory (`RunDir.for_training`).
         data: the prepared data, if already loaded; else `prepare_data(cfg.data, cfg.seed)`.
@@ -110,6 +120,8 @@ def train(
         A TrainResult. Raises RunFailedError if the loss diverges (NaN or infinite), and
         UserInputError, before anything is written, if `data` was prepared from another config.
     """
+    if cfg.data.transforms == AUTO:  # chosen now (or when the run started): config.yaml says
+        cfg, data = _auto_transforms(cfg, run_dir, data, verbose, resume)
     if data is not None:
         check_prepared_from(cfg, data)
     config = config_to_dict(cfg)
@@ -129,6 +141,8 @@ def train(
         }
         if cfg.data.source == "csv":  # what a resume must find unchanged (generated data: none)
             info[RunDir.DATA_FILE] = file_fingerprint(cfg.data.path)
+        if data is not None and data.transform_choice is not None:
+            info[AUTO_CHOICE] = _choice_record(data.transform_choice)
         run.write_config(config)
     started = time.time()
     run.write_status(info)
@@ -149,6 +163,37 @@ def train(
         }
     )
     return result
+
+
+AUTO_CHOICE = "transforms_auto"  # run.json: what data.transforms: auto chose, and the scores
+
+
+def _choice_record(choice: TransformChoice) -> dict:
+    return {"chosen": list(choice.chosen), "scores": choice.scores, "skipped": choice.skipped}
+
+
+def _auto_transforms(cfg: Config, run_dir, data: PreparedData | None, verbose, resume: bool):
+    """`data.transforms: auto`: the config with the transforms chosen, and the data prepared
+    with them. A new run trains the model on each candidate (`lstm_app.training.choose`); a
+    resumed run takes what it chose when it started (its config.yaml and run.json)."""
+    if data is not None:
+        raise UserInputError(
+            "data: with data.transforms: auto, lstm_app.train prepares the data of each "
+            "candidate itself; pass no data, or give the transforms in the config"
+        )
+    if resume:
+        run = RunDir(run_dir)
+        chosen = tuple(run.read_config()["data"]["transforms"])
+        record = run.read_status().get(AUTO_CHOICE) or {}
+        choice = TransformChoice(chosen, record.get("scores", {}), record.get("skipped", {}))
+        cfg = replace(cfg, data=replace(cfg.data, transforms=chosen))
+        data = replace(prepare_data(cfg.data, cfg.seed), transform_choice=choice)
+        return cfg, data
+    prepared, skipped = prepare_candidates(cfg.data, cfg.seed)
+    say = None if verbose == 0 else partial(print, flush=True)
+    choice = choose_transforms(cfg, prepared, skipped, say)
+    data = replace(prepared[choice.chosen], transform_choice=choice)
+    return with_chosen_transforms(cfg, data), data
 
 
 def check_prepared_from(cfg: Config, data: PreparedData) -> None:

@@ -280,6 +280,8 @@ def test_missing_drop_removes_the_rows(tmp_path):
         "missing": "drop",
         "filled": {},
         "dropped_rows": 4,
+        "step": "D",
+        "missing_steps": 0,
     }
     assert 10.0 not in series.target and series.observed.all()
     assert list(series.lines[:3]) == [4, 5, 6]  # file lines survive, for messages
@@ -287,14 +289,26 @@ def test_missing_drop_removes_the_rows(tmp_path):
 
 def test_missing_ffill_carries_forward_and_drops_what_it_cannot_fill(tmp_path):
     series = load_series(_gappy_config(tmp_path, "ffill").data)
-    assert series.cleaning == {"missing": "ffill", "filled": {"y": 2}, "dropped_rows": 2}
+    assert series.cleaning == {
+        "missing": "ffill",
+        "filled": {"y": 2},
+        "dropped_rows": 2,
+        "step": "D",
+        "missing_steps": 0,
+    }
     np.testing.assert_array_equal(series.target[7:11], [9.0, 9.0, 9.0, 12.0])  # rows 9..12
     assert list(np.flatnonzero(~series.observed)) == [8, 9]
 
 
 def test_missing_interpolate_is_linear_and_flat_at_the_start(tmp_path):
     series = load_series(_gappy_config(tmp_path, "interpolate").data)
-    assert series.cleaning == {"missing": "interpolate", "filled": {"y": 4}, "dropped_rows": 0}
+    assert series.cleaning == {
+        "missing": "interpolate",
+        "filled": {"y": 4},
+        "dropped_rows": 0,
+        "step": "D",
+        "missing_steps": 0,
+    }
     np.testing.assert_allclose(series.target[:3], [2.0, 2.0, 2.0])
     np.testing.assert_allclose(series.target[9:13], [9.0, 10.0, 11.0, 12.0])
 

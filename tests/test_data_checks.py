@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO, tiny_config_dict
+from conftest import REPO, tiny_config_dict, write_yaml
 
 from lstm_app.config.load import config_from_dict, load_config
 from lstm_app.data.io import infer_frequency, load_series, time_text
@@ -74,8 +74,8 @@ def test_the_only_valid_order_is_used(tmp_path):
 def test_the_only_increasing_order_is_used(tmp_path):
     # day first: 1 Feb, 2 Feb, 3 Mar; month first: 2 Jan, 2 Feb, 3 Mar... with 1 Feb after 2 Jan
     # both are valid dates, but only day first gives increasing times here
-    cells = ["02/01/2000", "01/02/2000", "03/03/2000"]
-    assert [time_text(t) for t in _times(tmp_path, cells)] == [
+    cells = ["02/01/2000", "01/02/2000", "03/03/2000"]  # uneven steps: data.missing: drop
+    assert [time_text(t) for t in _times(tmp_path, cells, missing="drop")] == [
         "2000-01-02",
         "2000-02-01",
         "2000-03-03",
@@ -119,9 +119,12 @@ def test_iso_and_shipped_dates_read_exactly_as_before():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             before = pd.to_datetime(frame[cfg.data.time_column]).to_numpy()
-        times = load_series(cfg.data).times
-        assert times.dtype == before.dtype
-        np.testing.assert_array_equal(times, before)
+        series = load_series(cfg.data)
+        assert series.times.dtype == before.dtype
+        # temperatures has two missing days, inserted (data.missing: interpolate)
+        read = series.times[series.observed]
+        np.testing.assert_array_equal(read, before)
+        assert len(series) == len(before) + series.cleaning["missing_steps"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -189,3 +192,154 @@ def test_times_with_offsets_train_and_predict(tmp_path):
     last = stamps[-1].tz_convert("UTC").tz_localize(None)
     assert table["origin"].tolist() == [str(last)]
     assert table["time"].tolist() == [str(last + pd.Timedelta(hours=1))]
+
+
+# --------------------------------------------------------------------------------------------
+# time steps: gaps, a far last row, rows off the step (issue 14, item 5)
+
+MONTHS = [f"{1949 + m // 12}-{m % 12 + 1:02d}-01" for m in range(40)]
+
+
+def _series(tmp_path, cells, **data):
+    return load_series(_config(tmp_path, cells, **data).data)
+
+
+def test_missing_time_steps_are_refused_by_default_naming_where(tmp_path):
+    cells = MONTHS[:10] + MONTHS[13:]  # 1949-11, 12 and 1950-01 missing
+    with pytest.raises(
+        DataError,
+        match=r"series.csv: 3 missing time step\(s\), rows being 'MS' \(a month\) apart: the "
+        r"first after line 11 \(1949-10-01\), whose next row is 1950-02-01 \(line 12\); set "
+        r"data.missing to interpolate or ffill",
+    ):
+        _series(tmp_path, cells)
+
+
+def test_interpolate_inserts_the_missing_steps_unscored(tmp_path):
+    cells = MONTHS[:10] + MONTHS[13:]
+    series = _series(tmp_path, cells, missing="interpolate")
+    np.testing.assert_array_equal(series.times, pd.to_datetime(MONTHS).to_numpy())
+    assert list(np.flatnonzero(~series.observed)) == [10, 11, 12]
+    # y is the row number in the file: 9 at 1949-10, 10 at 1950-02, so linear between them
+    np.testing.assert_allclose(series.target[9:14], [9.0, 9.25, 9.5, 9.75, 10.0])
+    assert series.cleaning["missing_steps"] == 3 and series.cleaning["step"] == "MS"
+    assert series.cleaning["filled"] == {"y": 3}
+
+
+def test_ffill_carries_the_last_value_into_missing_steps(tmp_path):
+    series = _series(tmp_path, MONTHS[:10] + MONTHS[13:], missing="ffill")
+    np.testing.assert_allclose(series.target[9:14], [9.0, 9.0, 9.0, 9.0, 10.0])
+
+
+def test_drop_keeps_the_rows_and_reports_the_gaps(tmp_path):
+    series = _series(tmp_path, MONTHS[:10] + MONTHS[13:], missing="drop")
+    assert len(series) == 37 and series.observed.all()
+    assert series.cleaning["missing_steps"] == 3
+    assert infer_frequency(series.times) == "MS"
+
+
+def test_a_last_row_far_after_the_others_is_named(tmp_path):
+    cells = [*MONTHS, "2030-01-01"]
+    with pytest.raises(DataError, match=r"missing time step\(s\).*after line 41 \(1952-04-01\)"):
+        _series(tmp_path, cells)
+    # filling it would invent whole windows: refused too, naming the window
+    with pytest.raises(DataError, match=r"longer than a window \(data.window.input_width 5\)"):
+        _series(tmp_path, cells, missing="interpolate", window={"input_width": 5, "horizon": 1})
+
+
+def test_a_row_off_the_step_is_named(tmp_path):
+    cells = list(MONTHS)
+    cells[20] = "1950-09-15"
+    for missing in ("error", "interpolate", "ffill"):
+        with pytest.raises(
+            DataError,
+            match=r"line 22: time 1950-09-15 is off the step that most rows follow \('MS' "
+            r"\(a month\) from 1949-01-01\); times must be evenly spaced",
+        ):
+            _series(tmp_path, cells, missing=missing)
+    assert len(_series(tmp_path, cells, missing="drop")) == 40  # accepted, as asked
+
+
+def test_uneven_times_name_the_first_odd_gap(tmp_path):
+    at = [0, 10, 20, 27, 40, 50]  # minutes: most rows 10 apart, one 7
+    cells = [f"2000-01-01 00:{m:02d}" for m in at]
+    with pytest.raises(
+        DataError,
+        match=r"line 5: time 2000-01-01 00:27:00 is off the step that most rows follow "
+        r"\('10min' from 2000-01-01\)",
+    ):
+        _series(tmp_path, cells)
+    at = [0, 10, 17, 30, 38, 45]  # no step that most rows follow: the most common gap
+    cells = [f"2000-01-01 00:{m:02d}" for m in at]
+    with pytest.raises(
+        DataError,
+        match=r"line 3: time 2000-01-01 00:10:00 comes 00:10:00 after the row before, where "
+        r"most rows are 00:07:00 apart; times must be evenly spaced",
+    ):
+        _series(tmp_path, cells)
+
+
+@pytest.mark.parametrize(
+    "cells, step",
+    [
+        (pd.date_range("2000-01-03", periods=30, freq="B").strftime("%Y-%m-%d"), "B"),
+        (pd.date_range("2000-01-01", periods=30, freq="h").strftime("%Y-%m-%d %H:%M"), "h"),
+        (pd.date_range("2000-03-31", periods=30, freq="QE").strftime("%Y-%m-%d"), "QE-DEC"),
+        (pd.date_range("2000-01-02", periods=30, freq="W").strftime("%Y-%m-%d"), "W-SUN"),
+    ],
+)
+def test_a_gap_is_found_at_the_series_own_step(tmp_path, cells, step):
+    cells = list(cells)
+    del cells[7]
+    series = _series(tmp_path, cells, missing="interpolate", window={"input_width": 3})
+    assert series.cleaning["step"] == step and series.cleaning["missing_steps"] == 1
+    assert len(series) == 30 and not series.observed[7]
+
+
+def test_integer_steps_with_a_gap_are_refused(tmp_path):
+    with pytest.raises(DataError, match=r"2 missing time step\(s\), rows being 1 apart"):
+        _series(tmp_path, ["0", "1", "2", "3", "6", "7", "8"])
+
+
+UNIX = [str(1_600_000_000 + 3600 * i) for i in range(30)]
+
+
+def test_unix_times_are_steps_with_a_note_unless_told(tmp_path):
+    series = _series(tmp_path, UNIX)
+    assert series.times.dtype == np.int64 and series.cleaning["step"] == "3600"
+    (note,) = series.notes
+    assert "read as steps 3600 apart" in note and "data.time_format: epoch_s" in note
+    series = _series(tmp_path, UNIX, time_format="epoch_s")
+    assert time_text(series.times[0]) == "2020-09-13 12:26:40" and series.notes == ()
+    assert infer_frequency(series.times) == "h"
+    millis = [cell + "000" for cell in UNIX]
+    assert time_text(_series(tmp_path, millis, time_format="epoch_ms").times[1]) == (
+        "2020-09-13 13:26:40"
+    )
+
+
+def test_unix_time_format_names_a_cell_that_is_not_a_number(tmp_path):
+    with pytest.raises(
+        DataError, match=r"line 3, column 't' .*seconds since 1970 .*got '2020-01-01'"
+    ):
+        _series(tmp_path, ["1600000000", "2020-01-01", "1600007200"], time_format="epoch_s")
+
+
+def test_check_says_what_was_done_to_the_steps(tmp_path, capsys):
+    from lstm_app.cli import lstm_train
+
+    _config(tmp_path, MONTHS[:10] + MONTHS[13:])  # writes series.csv
+    data = {"source": "csv", "path": str(tmp_path / "series.csv"), "target": "y"}
+    data |= {"time_column": "t", "missing": "interpolate", "window": {"input_width": 3}}
+    raw = tiny_config_dict(data=data)
+    raw["data"].pop("sine")
+    config = write_yaml(tmp_path / "c.yaml", raw)
+    assert lstm_train.main(["--config", str(config), "--check"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == (
+        "Missing time steps of 'MS': 3, inserted and filled in (interpolate), not scored."
+    )
+    assert out[1] == (
+        "Missing values (interpolate): filled 'y' 3 (inserted steps included); dropped 0 rows."
+    )
+    assert out[-1].endswith("nothing written")

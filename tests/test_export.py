@@ -14,7 +14,9 @@ import pandas as pd
 import pytest
 from conftest import LSTM_TRAIN, tiny_config_dict, write_yaml
 
+from lstm_app.cli import lstm_predict
 from lstm_app.config.load import config_from_dict
+from lstm_app.errors import UserInputError
 from lstm_app.pipeline import train
 from lstm_app.serving.exporter import export_run
 from lstm_app.serving.formats import FORMATS, missing_extras
@@ -234,7 +236,7 @@ def test_lstm_predict_cli_writes_and_refuses_to_overwrite(exported, tmp_path):
 @pytest.mark.parametrize(
     ("case", "message"),
     [
-        ("missing column", "column 'x' (data.features[0]) not found"),
+        ("missing column", "column 'x' (an input of the model) not found"),
         (
             "too few rows",
             "has 5 usable rows; the model needs the last 11 (input_width 6 + 5 for the transforms)",
@@ -336,3 +338,32 @@ def test_train_exports_the_formats_its_config_asks_for(tmp_path):
         "model.keras",
         "saved_model",
     ]
+
+
+@pytest.mark.parametrize("artefact", ["model.onnx", "model.tflite"])
+def test_a_truncated_onnx_or_tflite_file_is_one_line(exported, tmp_path, capsys, artefact):
+    _, out, csv = exported
+    copy = tmp_path / "export"
+    shutil.copytree(out, copy)
+    data = (copy / artefact).read_bytes()
+    (copy / artefact).write_bytes(data[: len(data) // 3])
+    code = lstm_predict.main(["--model", str(copy / artefact), "--input", str(csv)])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.splitlines()) == 1, err
+    fmt = artefact.removeprefix("model.")
+    assert err.startswith(
+        f"lstm-predict: error: --model {copy / artefact}: cannot be loaded as {fmt}"
+    )
+
+
+def test_tflite_names_its_fixed_rows_in_its_own_words(exported):
+    _, out, _ = exported
+    forecaster = load_forecaster(out / "model.tflite")
+    rows, columns = forecaster.spec.rows, len(forecaster.metadata["inputs"]["columns"])
+    with pytest.raises(UserInputError) as caught:
+        forecaster.run(np.zeros((2, rows + 1, columns), np.float32))
+    assert str(caught.value) == (
+        f"--model {out / 'model.tflite'}: takes windows of exactly {rows} rows (a tflite model's "
+        f"rows are fixed), got windows of {rows + 1}; give the last {rows} rows of each"
+    )
+    assert forecaster.run(np.zeros((2, rows, columns), np.float32)).shape == (2, HORIZON)

@@ -67,7 +67,8 @@ def test_the_schema_lists_the_registered_choices():
     training = schema["properties"]["training"]["properties"]
     assert training["optimizer"]["enum"] == list(OPTIMIZERS.names())
     transforms = schema["properties"]["data"]["properties"]["transforms"]
-    assert transforms["items"]["enum"] == list(TRANSFORMS.names())
+    listed, auto = transforms["anyOf"]  # a list of registered names, or the word auto
+    assert listed["items"]["enum"] == list(TRANSFORMS.names()) and auto == {"enum": ["auto"]}
     layers = schema["properties"]["model"]["properties"]["layers"]["items"]["oneOf"]
     assert [layer["properties"]["type"]["const"] for layer in layers] == list(LAYER_TYPES.names())
 

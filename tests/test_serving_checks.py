@@ -215,6 +215,48 @@ def test_predict_refuses_a_csv_without_rows(runs, tmp_path, capsys):
     assert line.startswith("lstm-predict: error: ") and str(empty) in line
 
 
+# ---- irregular steps in the input (issue 14, item 5)
+
+
+def test_predict_refuses_rows_at_another_step_than_the_models(runs, tmp_path, capsys):
+    a, _, _ = runs
+    daily = tmp_path / "daily.csv"
+    days = pd.date_range("2000-01-01", periods=40, freq="D").strftime("%Y-%m-%d")
+    pd.DataFrame({"month": days, "y": np.arange(40.0) + 100}).to_csv(daily, index=False)
+    assert _predict(a / "export", daily) == 2
+    assert _one_line(capsys) == (
+        f"lstm-predict: error: {daily}: rows are 'D' (a day) apart, but the model was trained "
+        "on rows 'MS' (a month) apart; give it rows at its own step"
+    )
+
+
+def test_predict_names_a_gap_in_its_input_in_its_own_words(runs, tmp_path, capsys):
+    a, _, csv = runs
+    gappy = tmp_path / "gappy.csv"
+    frame = pd.read_csv(csv)
+    frame.drop([50, 51]).to_csv(gappy, index=False)
+    assert _predict(a / "export", gappy) == 2
+    line = _one_line(capsys)
+    assert line.startswith(f"lstm-predict: error: {gappy}: 2 missing time step(s), rows being ")
+    assert line.endswith(
+        "the model's training config decides how they are handled (its data.missing: error): "
+        "fill them in"
+    )
+    assert "set data.missing" not in line
+
+
+def test_month_end_dates_suit_a_month_start_model(runs, tmp_path):
+    a, _, csv = runs
+    ends = tmp_path / "ends.csv"
+    frame = pd.read_csv(csv)
+    frame["month"] = (pd.to_datetime(frame["month"]) + pd.offsets.MonthEnd(0)).dt.strftime(
+        "%Y-%m-%d"
+    )
+    frame.to_csv(ends, index=False)
+    table = forecast_csv(load_forecaster(a / "export"), ends)
+    assert list(table["time"]) == ["2006-09-30", "2006-10-31"]  # its own step continued
+
+
 # ---- 5. outputs checked before any work; unreadable run models
 
 
@@ -319,3 +361,10 @@ def test_a_model_trained_on_a_generated_series_forecasts_from_the_csv_given(tmp_
     (tmp_path / "other.csv").write_text("other\n1\n", encoding="utf-8")
     with pytest.raises(UserInputError, match="column 'value'"):
         raw_inputs(forecaster, tmp_path / "other.csv")
+
+
+def test_whole_number_steps_continue_at_their_own_step():
+    from lstm_app.serving.predict import _future
+
+    assert _future(np.int64(100), None, 3, step=10) == ["110", "120", "130"]
+    assert _future(np.datetime64("2000-01-31"), "ME", 2) == ["2000-02-29", "2000-03-31"]

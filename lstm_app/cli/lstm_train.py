@@ -18,10 +18,11 @@ from lstm_app import __version__
 from lstm_app.cli.common import ArgumentParser, entry_point, quiet_tensorflow, report_error
 from lstm_app.config.json_schema import json_schema
 from lstm_app.config.load import config_to_dict, load_config
-from lstm_app.data.prepare import prepare_data
+from lstm_app.data.choose import AUTO
+from lstm_app.data.prepare import prepare_candidates, prepare_data
 from lstm_app.errors import RunFailedError, UserInputError
 from lstm_app.evaluation.backtest import check_folds
-from lstm_app.evaluation.report import check_summary, run_summary
+from lstm_app.evaluation.report import auto_summary, check_summary, run_summary
 from lstm_app.runs.rundir import RUNS_ROOT, RunDir
 from lstm_app.serving.formats import missing_extras
 
@@ -99,13 +100,21 @@ def main(argv=None) -> int:
         parser.error("the following arguments are required: --config")
     try:
         cfg = load_config(args.config, args.overrides)
-        data = prepare_data(cfg.data, cfg.seed)
-        check_folds(cfg, data)
+        if cfg.data.transforms == AUTO:  # chosen by training on each candidate: check them all
+            candidates, skipped = prepare_candidates(cfg.data, cfg.seed)
+            data = None  # train() prepares the chosen one
+        else:
+            data = prepare_data(cfg.data, cfg.seed)
+            candidates, skipped = {cfg.data.transforms: data}, {}
+        for prepared in candidates.values():
+            check_folds(cfg, prepared)
         problem = missing_extras(cfg.export.formats)
         if problem:
             raise UserInputError(f"{args.config}: export.formats: {problem}")
         if args.check:
-            print(check_summary(args.config, data))
+            print(check_summary(args.config, next(iter(candidates.values()))))
+            if data is None:
+                print(auto_summary(candidates, skipped))
             return 0
         run_dir = RunDir.for_training(args.run_dir, cfg.name, args.resume, config_to_dict(cfg))
     except UserInputError as err:

@@ -79,10 +79,10 @@ def _field_schema(tp, metadata) -> dict:
         return {
             "oneOf": [_dataclass_schema(entry.config, name) for name, entry in registry.items()]
         }
+    if origin is Literal:  # a word, such as auto, beside the registry's names
+        return {"enum": list(get_args(tp))}
     if metadata.get("choices") is not None:
         return {"enum": list(metadata["choices"].names())}
-    if origin is Literal:
-        return {"enum": list(get_args(tp))}
     if dataclasses.is_dataclass(tp):
         return _dataclass_schema(tp)
     if tp is Path:

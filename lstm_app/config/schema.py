@@ -104,6 +104,7 @@ class SineConfig:
 
 SINE_COLUMN = "value"
 TIME_PARTS = ("year", "month", "day", "hour", "minute", "second")
+EPOCH_FORMATS = {"epoch_s": "s", "epoch_ms": "ms"}  # data.time_format: Unix times, by unit
 
 
 @dataclass(frozen=True)
@@ -115,14 +116,16 @@ class DataConfig:
     separator: str | Literal["\t"] = ","  # one character between a CSV's cells: ",", ";", "\t"
     time_column: str | None = None  # parsed as dates; rows must be in increasing time order
     time_columns: tuple[str, ...] | None = None  # or a date split across columns, by part name
-    time_format: str | None = None  # strptime format of data.time_column, e.g. "%d/%m/%Y"
+    # strptime format of data.time_column, e.g. "%d/%m/%Y"; or epoch_s / epoch_ms (Unix times)
+    time_format: str | None = None
     dayfirst: bool | None = None  # numeric dates such as 01/02/1949: true day first, false month
     target: str | None = None  # the column to forecast
     target_units: str | None = None  # what the target is measured in, for reports and export
     features: tuple[str, ...] | None = None  # input columns; default: the target alone
     categorical: tuple[str, ...] = ()  # feature columns of labels, one-hot encoded
     missing: Literal["error", "drop", "ffill", "interpolate"] = "error"  # empty or NA cells
-    transforms: tuple[str, ...] = choice((), TRANSFORMS)  # of the target, in order
+    # of the target, in order; auto: chosen on the validation split (lstm_app.data.choose)
+    transforms: tuple[str, ...] | Literal["auto"] = choice((), TRANSFORMS)
     # steps per season: seasonal naive, MASE, seasonal_diff; at most a year of minutes
     season_length: int = bounded(1, ge=1, le=limit(1_000_000))
     window: WindowConfig = field(default_factory=WindowConfig)
@@ -167,7 +170,11 @@ class DataConfig:
                 raise ConfigError(
                     ("categorical", i), f"'{name}' is not in data.features; list it there too"
                 )
-        if "seasonal_diff" in self.transforms and self.season_length < 2:
+        if (
+            self.transforms != "auto"
+            and "seasonal_diff" in self.transforms
+            and (self.season_length < 2)
+        ):
             raise ConfigError(
                 ("transforms",), "seasonal_diff needs data.season_length of 2 or more, got 1"
             )
@@ -179,10 +186,11 @@ class DataConfig:
                 raise ConfigError(
                     ("time_format",), "reads data.time_column; set it, or remove this key"
                 )
-            if "%" not in self.time_format:
+            if "%" not in self.time_format and self.time_format not in EPOCH_FORMATS:
                 raise ConfigError(
                     ("time_format",),
-                    f"expected a strptime format such as '%d/%m/%Y', got '{self.time_format}'",
+                    "expected a strptime format such as '%d/%m/%Y', or "
+                    f"{' or '.join(EPOCH_FORMATS)} (Unix times), got '{self.time_format}'",
                 )
         if self.dayfirst is not None:
             if self.time_column is None:

@@ -3,6 +3,8 @@ split, ready to be windowed.
 
     split_bounds(n, cfg.data.split)  -> row ranges       train | val | test, in time order
     prepare_data(cfg.data)           -> PreparedData     encoded, transformed, scaled splits
+    prepare_candidates(cfg.data)     -> {transforms: PreparedData}, skipped   for `auto`
+    with_chosen_transforms(cfg, data) -> Config          `data.transforms: auto` made explicit
 
 Everything learnt from the data is learnt from the train split alone: the scalers' statistics
 and the categories of one-hot columns. Windows are cut inside each split, so none crosses a
@@ -10,15 +12,16 @@ split boundary (`lstm_app.data.windows`).
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from lstm_app.config.schema import DataConfig, SplitConfig
+from lstm_app.config.schema import Config, DataConfig, SplitConfig
+from lstm_app.data.choose import AUTO, TransformChoice, candidate_name, candidates
 from lstm_app.data.io import TimeSeries, load_series
 from lstm_app.data.transforms import TargetPipeline, TransformError
 from lstm_app.data.windows import count_windows, window_views
-from lstm_app.errors import DataError
+from lstm_app.errors import DataError, UserInputError
 
 SPLITS = ("train", "val", "test")
 MIN_SPREAD = (
@@ -164,6 +167,8 @@ class PreparedData:
         season_length: steps per season (`data.season_length`).
         prepared_from: what it was prepared from, `{"data": DataConfig, "seed": int}` (None
             when built by hand); `lstm_app.pipeline.train` refuses data of another config.
+        transform_choice: what `data.transforms: auto` chose and why (set by
+            `lstm_app.pipeline.train`); None without auto.
     """
 
     series: TimeSeries
@@ -174,6 +179,7 @@ class PreparedData:
     target_scaler: "Scaler"
     season_length: int
     prepared_from: dict | None = None
+    transform_choice: TransformChoice | None = None
 
     @property
     def n_features(self) -> int:
@@ -227,7 +233,9 @@ def _check_spread(values: np.ndarray, names, source: str, role: str) -> None:
         )
 
 
-def prepare_data(data: DataConfig, seed: int = 0, bounds=None) -> PreparedData:
+def prepare_data(
+    data: DataConfig, seed: int = 0, bounds=None, series: TimeSeries | None = None
+) -> PreparedData:
     """Loads, cleans, encodes, transforms, splits and scales the series of `data`.
 
     Args:
@@ -235,6 +243,7 @@ def prepare_data(data: DataConfig, seed: int = 0, bounds=None) -> PreparedData:
         seed: seeds a generated series.
         bounds: `{"train": (start, stop), "val": .., "test": ..}` row ranges to use instead
             of `data.split` (backtesting).
+        series: the series of `data`, if already loaded.
 
     The splits are cut from the whole series, so the test windows are the same whatever the
     transforms; the first rows that the transforms leave undefined (one for `diff`, a season
@@ -243,7 +252,13 @@ def prepare_data(data: DataConfig, seed: int = 0, bounds=None) -> PreparedData:
     Raises:
         DataError when a transform cannot apply or a split is too short to give one window.
     """
-    series = load_series(data, seed)
+    if data.transforms == AUTO:
+        raise UserInputError(
+            "data.transforms: auto is chosen by training the model on each candidate: "
+            "lstm_app.train(cfg) does it; to prepare one by hand give the transforms, or use "
+            "prepare_candidates(cfg.data)"
+        )
+    series = series if series is not None else load_series(data, seed)
     try:
         pipeline = TargetPipeline.apply(series.target, data.transforms, data.season_length)
     except TransformError as err:
@@ -299,3 +314,32 @@ def prepare_data(data: DataConfig, seed: int = 0, bounds=None) -> PreparedData:
         data.season_length,
         prepared_from={"data": data, "seed": seed},
     )
+
+
+def prepare_candidates(data: DataConfig, seed: int = 0) -> tuple[dict, dict[str, str]]:
+    """The data prepared with each transform chain `data.transforms: auto` tries
+    (`lstm_app.data.choose.candidates`), the series read once.
+
+    Returns:
+        `({names: PreparedData}, {candidate: why it was left out})`; DataError when none can
+        be prepared (the error of the simplest).
+    """
+    series = load_series(data, seed)
+    prepared, skipped, first_error = {}, {}, None
+    for names in candidates(series.target, data.season_length):
+        try:
+            prepared[names] = prepare_data(replace(data, transforms=names), seed, series=series)
+        except DataError as err:
+            first_error = first_error or err
+            skipped[candidate_name(names)] = str(err).partition(": ")[2]
+    if not prepared:
+        raise first_error
+    return prepared, skipped
+
+
+def with_chosen_transforms(cfg: Config, data: PreparedData) -> Config:
+    """`cfg` with `data.transforms: auto` replaced by what `data` was prepared with, so that the
+    run's config says what was trained; `cfg` itself without auto."""
+    if cfg.data.transforms != AUTO:
+        return cfg
+    return replace(cfg, data=replace(cfg.data, transforms=data.pipeline.names))

@@ -125,6 +125,7 @@ def metrics_report(data: PreparedData, forecasts: dict[str, np.ndarray]) -> dict
         )
         for name in BASELINES
     }
+    choice = data.transform_choice
     report["data"] = {
         "rows": {name: len(split.raw_target) for name, split in data.splits.items()},
         "unscored_windows": {name: int((~data.splits[name].scored()).sum()) for name in forecasts},
@@ -132,6 +133,10 @@ def metrics_report(data: PreparedData, forecasts: dict[str, np.ndarray]) -> dict
         "frequency": infer_frequency(data.series.times),
         "mase_scale": scale,
         "transforms": list(data.pipeline.names),
+        # data.transforms: auto: each candidate's validation MAE (lstm_app.training.choose)
+        "transforms_auto": None
+        if choice is None
+        else {"validation_mae": choice.scores, "left_out": choice.skipped},
         "inputs": list(data.feature_names),
         **data.series.cleaning,
     }

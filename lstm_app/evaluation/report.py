@@ -6,6 +6,7 @@ baselines'), what `--check` found, and numbers formatted for tables.
 
 from pathlib import Path
 
+from lstm_app.data.choose import candidate_name
 from lstm_app.data.io import time_text
 from lstm_app.data.prepare import PreparedData
 from lstm_app.evaluation.baselines import BASELINES
@@ -23,11 +24,52 @@ def check_summary(config_path: Path, data: PreparedData) -> str:
     windows = ", ".join(
         f"{name} {data.splits[name].n_windows}" for name in ("train", "val", "test")
     )
-    return (
+    lines = [*_reading_notes(data)]
+    lines.append(
         f"{config_path}: OK; {len(data.series.target)} rows of {data.series.source}, "
         f"{data.n_features} input feature(s), windows of {first.input_width} -> {first.horizon} "
         f"steps: {windows}; nothing written"
     )
+    return "\n".join(lines)
+
+
+def auto_summary(candidates: dict, skipped: dict[str, str]) -> str:
+    """What `--check` says of `data.transforms: auto`: the candidates the run will train."""
+    names = ", ".join(candidate_name(names) for names in candidates)
+    text = (
+        f"data.transforms: auto: the run trains the model on each of {len(candidates)} "
+        f"candidates ({names}) and keeps the one with the lowest validation MAE"
+    )
+    if skipped:
+        text += "; left out: " + ", ".join(f"{n} ({why})" for n, why in skipped.items())
+    return text
+
+
+def _reading_notes(data: PreparedData) -> list[str]:
+    """What was done to the data as it was read: missing time steps and cells, the transforms
+    `auto` chose, and notes."""
+    lines = []
+    cleaning = data.series.cleaning
+    gaps = cleaning.get("missing_steps", 0)
+    if gaps:
+        done = (
+            "left as gaps that windows span"
+            if cleaning["missing"] == "drop"
+            else f"inserted and filled in ({cleaning['missing']}), not scored"
+        )
+        lines.append(f"Missing time steps of '{cleaning['step']}': {gaps}, {done}.")
+    if cleaning["filled"] or cleaning["dropped_rows"]:
+        filled = ", ".join(f"'{name}' {n}" for name, n in cleaning["filled"].items())
+        if gaps and cleaning["missing"] != "drop":
+            filled += " (inserted steps included)"
+        lines.append(
+            f"Missing values ({cleaning['missing']}): filled {filled or 'none'}; "
+            f"dropped {cleaning['dropped_rows']} rows."
+        )
+    if data.transform_choice is not None:
+        lines.append(data.transform_choice.sentence() + ".")
+    lines += [f"Note: {note}." for note in data.series.notes]
+    return lines
 
 
 def _baseline_label(name: str, season_length: int) -> str:
@@ -79,14 +121,7 @@ def run_summary(metrics: dict, data: PreparedData, run: RunDir) -> str:
     """
     split = data.splits["test"]
     times = split.target_times()
-    lines = []
-    cleaning = data.series.cleaning
-    if cleaning["filled"] or cleaning["dropped_rows"]:
-        filled = ", ".join(f"'{name}' {n}" for name, n in cleaning["filled"].items())
-        lines.append(
-            f"Missing values ({cleaning['missing']}): filled {filled or 'none'}; "
-            f"dropped {cleaning['dropped_rows']} rows."
-        )
+    lines = _reading_notes(data)
     steps = f"{split.horizon} step{'s' * (split.horizon > 1)} ahead"
     unscored = metrics["data"]["unscored_windows"]["test"]
     if unscored:

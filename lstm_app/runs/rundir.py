@@ -199,7 +199,7 @@ class RunDir:
             saved = yaml.safe_load((self.path / self.CONFIG).read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError):
             raise UserInputError(f"{self.path}/{self.CONFIG}: missing or unreadable") from None
-        difference = first_difference(saved, config)
+        difference = first_difference(saved, config, chosen_ok=True)
         if difference:
             key, was, now = difference
             raise UserInputError(
@@ -331,17 +331,22 @@ class RunDir:
         write_atomic(self.path / name, write)
 
 
-def first_difference(a, b, key=""):
-    """The first key path where two plain config values differ, with both values, or None."""
+def first_difference(a, b, key="", chosen_ok: bool = False):
+    """The first key path where two plain config values differ, with both values, or None.
+    With `chosen_ok`, `auto` in `b` matches whatever `a` holds there: what the run chose
+    (`data.transforms: auto` records its choice in the run's config)."""
+    if chosen_ok and b == "auto":
+        return None
     if isinstance(a, dict) and isinstance(b, dict):
         for name in [*a, *(k for k in b if k not in a)]:
-            found = first_difference(a.get(name), b.get(name), f"{key}.{name}" if key else name)
+            where = f"{key}.{name}" if key else name
+            found = first_difference(a.get(name), b.get(name), where, chosen_ok)
             if found:
                 return found
         return None
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
         for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            found = first_difference(x, y, f"{key}[{i}]")
+            found = first_difference(x, y, f"{key}[{i}]", chosen_ok)
             if found:
                 return found
         return None

@@ -75,6 +75,8 @@ class ExportFormat:
             (lowest first).
         directory: the artefact is a directory named `title` in messages, not a file named by
             its suffix.
+        fixed_rows: the model takes exactly the card's `inputs.rows` rows (others take more,
+            using the last ones).
     """
 
     name: str = ""
@@ -83,6 +85,7 @@ class ExportFormat:
     preference: int = 0
     directory: bool = False
     title: str = ""
+    fixed_rows: bool = False
 
     @classmethod
     def write(cls, serving_model, model, spec: "ServingSpec", path: Path) -> None:
@@ -263,6 +266,7 @@ class TFLite(ExportFormat):
 
     name = "tflite"
     artefact = "model.tflite"
+    fixed_rows = True
     extras = ("ai_edge_litert",)
     preference = 3
 

@@ -18,9 +18,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.frequencies import to_offset
 
 from lstm_app.config.load import config_from_dict
-from lstm_app.data.io import infer_frequency, load_series, time_text
+from lstm_app.data.io import infer_frequency, load_series, series_step, step_text, time_text
 from lstm_app.data.prepare import one_hot
 from lstm_app.errors import DataError, UserInputError, first_line
 from lstm_app.serving.formats import (
@@ -99,13 +100,21 @@ class Forecaster:
     def run(self, raw: np.ndarray) -> np.ndarray:
         """Raw windows `(n, rows, inputs)` float32, n >= 1 -> forecasts `(n, horizon)`, in the
         format's own runtime (loaded at the first call). UserInputError, before any model
-        runs, for an empty batch (onnxruntime aborts the process on one); and if the model
-        cannot run on the windows or returns another shape than the card's horizon."""
+        runs, for an empty batch (onnxruntime aborts the process on one) and, for a format
+        whose rows are fixed (tflite), for windows of other rows; and if the model cannot run
+        on the windows or returns another shape than the card's horizon."""
         raw = np.asarray(raw)
         if raw.ndim != 3 or raw.shape[0] == 0:
             raise UserInputError(
                 f"--model {self.path}: no window to forecast from (a batch of shape "
                 f"{raw.shape}); a batch must hold at least one window (n, rows, inputs)"
+            )
+        rows = self.spec.rows
+        if FORMATS[self.format].fixed_rows and raw.shape[1] != rows:
+            raise UserInputError(
+                f"--model {self.path}: takes windows of exactly {rows} rows (a {self.format} "
+                f"model's rows are fixed), got windows of {raw.shape[1]}; give the last {rows} "
+                "rows of each"
             )
         run = self._run
         if "_ran" in self.__dict__:
@@ -198,15 +207,33 @@ def raw_inputs(forecaster: Forecaster, csv) -> tuple[np.ndarray, np.ndarray]:
     return np.stack(columns, axis=1).astype(np.float32), series.times
 
 
+_COLUMN_ROLES = {
+    "data.target": "the model's target",
+    "data.features": "an input of the model",
+    "data.time_column": "the model's time column",
+    "data.time_columns": "a part of the model's time",
+}
+
+
 def _as_input_message(message: str, data) -> str:
     """A message about the training data (`data.path`, `set data.missing`...) reworded for
     `lstm-predict`'s CSV: the file is `--input`, and the model's training config, not the
     user, decides how it is read (`data.missing`, `data.separator`)."""
     message = message.replace("(data.path)", "(--input)")
+    message = re.sub(  # the columns the model reads, named by their roles, not training keys
+        r"\((data\.target|data\.features\[\d+\]|data\.time_columns?(\[\d+\])?)\)",
+        lambda found: f"({_COLUMN_ROLES[found.group(1).split('[')[0]]})",
+        message,
+    )
     message = re.sub(
-        r"; set data\.missing to drop, ffill or interpolate$",
+        r"; set data\.missing to (drop, ffill or interpolate|interpolate or ffill .*)$",
         "; the model's training config decides how they are handled (its data.missing: "
         f"{data.missing}): fill them in",
+        message,
+    )
+    message = re.sub(
+        r"(: fix the file|; cut the file there), or set data\.missing: drop .*$",
+        rf"\1 (the model's training config has data.missing: {data.missing})",
         message,
     )
     return re.sub(
@@ -248,10 +275,12 @@ def forecast_csv(
             for i in range(0, len(windows), batch_size)
         ]
     ).astype(np.float64)
-    frequency = infer_frequency(times) or forecaster.metadata["inputs"].get("frequency")
+    frequency = _input_frequency(times, forecaster.metadata["inputs"].get("frequency"), csv)
+    step, _ = series_step(times)
+    whole_step = step if isinstance(step, int) else 1
     table = []
     for i, origin in enumerate(origins):
-        stamps = _future(times[origin], frequency, spec.horizon)
+        stamps = _future(times[origin], frequency, spec.horizon, whole_step)
         for step in range(spec.horizon):
             table.append(
                 {
@@ -264,10 +293,30 @@ def forecast_csv(
     return pd.DataFrame(table)
 
 
-def _future(origin, frequency, horizon: int) -> list[str]:
-    """The times of the `horizon` steps after `origin`."""
+def _input_frequency(times: np.ndarray, trained: str | None, csv) -> str | None:
+    """The step between the input's rows as a pandas frequency, which must be the one the model
+    was trained on (`trained`, from its card) where both are known; DataError if not."""
+    frequency = infer_frequency(times)
+    if frequency is None or trained is None:
+        return frequency or trained
+    if _frequency_base(frequency) != _frequency_base(trained):
+        raise DataError(
+            f"{csv}: rows are {step_text(to_offset(frequency))} apart, but the model was trained "
+            f"on rows {step_text(to_offset(trained))} apart; give it rows at its own step"
+        )
+    return frequency
+
+
+def _frequency_base(frequency: str) -> str:
+    """A frequency without its anchor: `W-SUN` and `W-MON` are both weeks, `MS` and `ME` both
+    months, `QS-OCT` and `QE-DEC` both quarters; `2h` stays `2h`."""
+    return re.sub(r"^(\d*B?[MQY])[SE]$", r"\1", frequency.split("-")[0])
+
+
+def _future(origin, frequency, horizon: int, step: int = 1) -> list[str]:
+    """The times of the `horizon` steps after `origin`; whole-number steps `step` apart."""
     if not np.issubdtype(np.asarray(origin).dtype, np.datetime64):
-        return [str(int(origin) + k) for k in range(1, horizon + 1)]
+        return [str(int(origin) + k * step) for k in range(1, horizon + 1)]
     if frequency is None:
         return [f"+{k}" for k in range(1, horizon + 1)]
     stamps = pd.date_range(pd.Timestamp(origin), periods=horizon + 1, freq=frequency)[1:]
