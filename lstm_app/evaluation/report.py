@@ -24,7 +24,7 @@ def check_summary(config_path: Path, data: PreparedData) -> str:
     windows = ", ".join(
         f"{name} {data.splits[name].n_windows}" for name in ("train", "val", "test")
     )
-    lines = [*_reading_notes(data)]
+    lines = _reading_notes(data)
     lines.append(
         f"{config_path}: OK; {len(data.series.target)} rows of {data.series.source}, "
         f"{data.n_features} input feature(s), windows of {first.input_width} -> {first.horizon} "
