@@ -512,7 +512,8 @@ def _candidate_steps(times: np.ndarray) -> list:
 
 def _grid(first, last, step) -> np.ndarray | None:
     """The regular times `first, first + step, ...` up to `last`, or None when `first` is not
-    on the step (a calendar step such as month starts) or the grid would be too long."""
+    on the step (a calendar step such as month starts). `best_step` sizes it first
+    (`_grid_rows`)."""
     if isinstance(step, int):
         return np.arange(first, last + 1, step, dtype=np.int64)
     start = pd.Timestamp(first)
@@ -629,7 +630,7 @@ def _uneven(times, lines, step, on_step, policy: str, path) -> None:
 
 def check_steps(times: np.ndarray, lines: np.ndarray, data: DataConfig, path) -> tuple:
     """Checks that the rows are one step apart, the step being the series' own
-    (`series_step`); what happens to missing steps and uneven times follows `data.missing`:
+    (`best_step`); what happens to missing steps and uneven times follows `data.missing`:
     `error` refuses them, `drop` keeps the rows as they are (windows span the gaps), `ffill` and
     `interpolate` insert the missing steps as empty rows to be filled, up to a window's length
     (`data.window.input_width`) per gap.
