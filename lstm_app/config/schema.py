@@ -123,6 +123,9 @@ class DataConfig:
     target_units: str | None = None  # what the target is measured in, for reports and export
     features: tuple[str, ...] | None = None  # input columns; default: the target alone
     categorical: tuple[str, ...] = ()  # feature columns of labels, one-hot encoded
+    # long format, many series: the id column, or several (one series per combination)
+    series_id: str | tuple[str, ...] | None = None
+    static: tuple[str, ...] = ()  # per-series label columns, one value per series
     missing: Literal["error", "drop", "ffill", "interpolate"] = "error"  # empty or NA cells
     # of the target, in order; auto: chosen on the validation split (lstm_app.data.choose)
     transforms: tuple[str, ...] | Literal["auto"] = choice((), TRANSFORMS)
@@ -178,7 +181,34 @@ class DataConfig:
             raise ConfigError(
                 ("transforms",), "seasonal_diff needs data.season_length of 2 or more, got 1"
             )
-        return dataclasses.replace(self, target=target, features=features)
+        series_id = self._check_panel(target, features)
+        return dataclasses.replace(self, target=target, features=features, series_id=series_id)
+
+    def _check_panel(self, target: str, features) -> tuple[str, ...] | None:
+        """`series_id` as a tuple of columns (None for one series); its columns and `static`'s
+        are neither the target, the features nor the time (a static column may be an id)."""
+        if self.series_id is None:
+            if self.static:
+                raise ConfigError(("static",), "per-series columns need data.series_id; set it")
+            return None
+        if self.source != "csv":
+            raise ConfigError(("series_id",), "needs data.source: csv (a long-format file)")
+        ids = (self.series_id,) if isinstance(self.series_id, str) else self.series_id
+        if not ids:
+            raise ConfigError(("series_id",), "expected a column name or a list of them, got []")
+        taken = {name: "data.features" for name in features}
+        taken |= {name: "data.time_columns" for name in self.time_columns or ()}
+        taken |= {target: "data.target", self.time_column: "data.time_column"}
+        one = isinstance(self.series_id, str)
+        for key, names in (("series_id", ids), ("static", self.static)):
+            for i, name in enumerate(names):
+                where = (key,) if one and key == "series_id" else (key, i)
+                if name in taken:
+                    raise ConfigError(where, f"'{name}' is already {taken[name]}; give another")
+                if name in names[:i]:
+                    raise ConfigError(where, f"column '{name}' is listed twice")
+        # a static column may be one of the ids (a region's state)
+        return ids
 
     def _check_time_format(self):
         if self.time_format is not None:

@@ -112,7 +112,17 @@ def _coerce_either(value, options, key: tuple, metadata):
     words = [w for option in options if get_origin(option) is Literal for w in get_args(option)]
     if isinstance(value, str) and value in words:
         return value
-    (typed,) = [option for option in options if get_origin(option) is not Literal]
+    typed = [option for option in options if get_origin(option) is not Literal]
+    if len(typed) == 2 and get_origin(typed[1]) is tuple:  # `str | tuple[str, ...]`: one or a list
+        if isinstance(value, list):
+            return _coerce(value, typed[1], key, metadata)
+        try:
+            return _coerce(value, typed[0], key, metadata)
+        except ConfigError as err:
+            raise ConfigError(
+                err.key, err.message.replace(", got ", ", or a list of them, got ", 1)
+            ) from None
+    (typed,) = typed
     try:
         return _coerce(value, typed, key, metadata)
     except ConfigError as err:

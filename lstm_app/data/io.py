@@ -754,13 +754,10 @@ def clean_missing(columns: dict[str, np.ndarray], policy: str, path, lines: np.n
     return cleaned, keep, filled, report
 
 
-def csv_series(data: DataConfig) -> TimeSeries:
-    """The used columns of `data.path` (target, features, time), checked cell by cell and
-    cleaned by `data.missing`."""
-    path = data.path
-    frame = read_csv(path, data.separator)
-    if frame.empty:
-        raise DataError(f"{path}: no data rows under the header")
+def _read_columns(frame: pd.DataFrame, data: DataConfig, path: Path):
+    """The used columns of a whole file, each cell checked: `(columns, times, lines)`, with
+    `columns` `{name: (rows,) array}` (NaN or None where a cell is missing), `times` `(rows,)`
+    and `lines` `(rows,)` the file line of each row."""
     keys = {data.target: "data.target"}
     for i, name in enumerate(data.features):
         keys.setdefault(name, f"data.features[{i}]")
@@ -775,17 +772,23 @@ def csv_series(data: DataConfig) -> TimeSeries:
         times = _assemble_times(frame, data.time_columns, path)
     else:
         times = np.arange(len(frame))
-    lines = np.arange(len(frame)) + 2
-    _check_order(times, lines, path)
-    (found, grid), steps = check_steps(times, lines, data, path)
+    return columns, times, np.arange(len(frame)) + 2
+
+
+def rows_series(columns: dict, times, lines, data: DataConfig, where: str, source: str):
+    """One series from its rows (`_read_columns`' arrays, or a series' rows of a panel): time
+    order checked, missing steps and cells handled by `data.missing`. Messages start with
+    `where` (the file, or the file and the series)."""
+    _check_order(times, lines, where)
+    (found, grid), steps = check_steps(times, lines, data, where)
     if grid is not None:
         columns, times, lines = _insert_steps(columns, times, lines, found, grid)
     note = epoch_hint(times, steps["step"])
-    columns, keep, filled, cleaning = clean_missing(columns, data.missing, path, lines)
+    columns, keep, filled, cleaning = clean_missing(columns, data.missing, where, lines)
     cleaning.update(steps)
     times, lines = times[keep], lines[keep]
     if len(times) == 0:
-        raise DataError(f"{path}: no rows left after data.missing: {data.missing}")
+        raise DataError(f"{where}: no rows left after data.missing: {data.missing}")
     return TimeSeries(
         columns,
         data.target,
@@ -793,11 +796,22 @@ def csv_series(data: DataConfig) -> TimeSeries:
         data.categorical,
         times,
         lines,
-        str(path),
+        source,
         cleaning,
         observed=~filled[data.target],
-        notes=(f"{path}: {note}",) if note else (),
+        notes=(f"{where}: {note}",) if note else (),
     )
+
+
+def csv_series(data: DataConfig) -> TimeSeries:
+    """The used columns of `data.path` (target, features, time), checked cell by cell and
+    cleaned by `data.missing`."""
+    path = data.path
+    frame = read_csv(path, data.separator)
+    if frame.empty:
+        raise DataError(f"{path}: no data rows under the header")
+    columns, times, lines = _read_columns(frame, data, path)
+    return rows_series(columns, times, lines, data, str(path), str(path))
 
 
 def load_series(data: DataConfig, seed: int = 0) -> TimeSeries:

@@ -1,0 +1,135 @@
+"""Many series in one long-format file: one row per series and time step, the series named by
+an id column (`data.series_id: series_id`) or by a combination of columns (`[state, region,
+purpose]`).
+
+    panel = read_panel(cfg.data)     -> Panel     each series read and checked as one series is
+    panel.ids, panel.series          -> ("ACT|Canberra|Business", ...), (TimeSeries, ...)
+    panel.static["state"]            -> ("ACT", ...)   one label per series
+
+The file is read and its cells checked once; then each series' rows (in file order) are checked
+as a single series is (`lstm_app.data.io.rows_series`: increasing times, missing steps and
+cells by `data.missing`), its messages naming the file, the series and the line. A series'
+rows need not be contiguous in the file. Static columns (`data.static`) must hold one value per
+series.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from lstm_app.config.schema import DataConfig
+from lstm_app.data.io import (
+    TimeSeries,
+    _is_missing,
+    _read_columns,
+    _require_column,
+    check_magnitude,
+    read_csv,
+    rows_series,
+)
+from lstm_app.errors import DataError
+
+ID_SEPARATOR = "|"  # between the cells of several id columns: "ACT|Canberra|Business"
+
+
+@dataclass(frozen=True)
+class Panel:
+    """The series of a long-format file, in the order they first appear in it.
+
+    Attributes:
+        ids: one name per series: its id cell, or its id cells joined by `|`.
+        series: one TimeSeries per id, each cleaned and checked on its own.
+        static: `{column: (label per series,)}` for each `data.static` column.
+        source: the file, for messages.
+    """
+
+    ids: tuple[str, ...]
+    series: tuple[TimeSeries, ...]
+    static: dict[str, tuple[str, ...]]
+    source: str
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def _id_column(frame: pd.DataFrame, name: str, key: str, path) -> np.ndarray:
+    """The id cells of column `name` as text; DataError at the first empty one."""
+    column = _require_column(frame, name, key, path)
+    empty = np.flatnonzero(_is_missing(column))
+    if len(empty):
+        raise DataError(
+            f"{path}: line {empty[0] + 2}, column '{name}' ({key}): a series id is missing; "
+            "every row must name its series"
+        )
+    return column.to_numpy(dtype=object)
+
+
+def _series_ids(frame: pd.DataFrame, data: DataConfig, path) -> np.ndarray:
+    """`(rows,)` the id of each row's series: its id cell, or its id cells joined by `|`."""
+    one = len(data.series_id) == 1
+    parts = [
+        _id_column(frame, name, "data.series_id" if one else f"data.series_id[{i}]", path)
+        for i, name in enumerate(data.series_id)
+    ]
+    if one:
+        return parts[0]
+    return np.array([ID_SEPARATOR.join(cells) for cells in zip(*parts, strict=True)], object)
+
+
+def _static_labels(frame, data: DataConfig, rows: list[np.ndarray], ids, path) -> dict:
+    """`{column: (label per series,)}`; DataError naming the series, the column and two lines
+    where a static column holds two values in one series (or misses one)."""
+    static = {}
+    for i, name in enumerate(data.static):
+        key = f"data.static[{i}]"
+        column = _require_column(frame, name, key, path)
+        values = column.to_numpy(dtype=object)
+        missing = _is_missing(column)
+        labels = []
+        for series_id, where in zip(ids, rows, strict=True):
+            if missing[where].any():
+                line = where[np.flatnonzero(missing[where])[0]] + 2
+                raise DataError(
+                    f"{path}: series '{series_id}', line {line}, column '{name}' ({key}): "
+                    "empty; a static column holds one value per series"
+                )
+            first = values[where[0]]
+            other = np.flatnonzero(values[where] != first)
+            if len(other):
+                line = where[other[0]] + 2
+                raise DataError(
+                    f"{path}: series '{series_id}', column '{name}' ({key}): '{first}' at line "
+                    f"{where[0] + 2} but '{values[where[other[0]]]}' at line {line}; a static "
+                    "column holds one value per series"
+                )
+            labels.append(str(first))
+        static[name] = tuple(labels)
+    return static
+
+
+def read_panel(data: DataConfig) -> Panel:
+    """The series of the long-format file `data.path` (see the module's docstring)."""
+    path = data.path
+    frame = read_csv(path, data.separator)
+    if frame.empty:
+        raise DataError(f"{path}: no data rows under the header")
+    ids = _series_ids(frame, data, path)
+    columns, times, lines = _read_columns(frame, data, path)
+    codes, names = pd.factorize(ids)  # in the order series first appear
+    order = np.argsort(codes, kind="stable")  # each series' rows, in file order
+    rows = np.split(order, np.cumsum(np.bincount(codes))[:-1])
+    series = []
+    for series_id, where in zip(names, rows, strict=True):
+        one = rows_series(
+            {name: values[where] for name, values in columns.items()},
+            times[where],
+            lines[where],
+            data,
+            f"{path}: series '{series_id}'",
+            str(path),
+        )
+        check_magnitude(one)
+        series.append(one)
+    static = _static_labels(frame, data, rows, names, path)
+    return Panel(tuple(str(n) for n in names), tuple(series), static, str(path))

@@ -1,0 +1,114 @@
+"""Many series in one long-format file (issue 15): each series read and checked as one series
+is, messages naming the series; ids from one column or several; static columns."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import REPO
+
+from lstm_app.config.schema import DataConfig
+from lstm_app.config.validate import build
+from lstm_app.data.panel import read_panel
+from lstm_app.errors import ConfigError, DataError
+
+TOURISM = REPO / "data" / "tourism_au_quarterly.csv"
+
+
+def _data(path, **keys) -> DataConfig:
+    raw = {"path": str(path), "target": "y", "time_column": "t", "series_id": "id", **keys}
+    return build(DataConfig, raw, ("data",))
+
+
+def _long(tmp_path, frame: pd.DataFrame):
+    path = tmp_path / "panel.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _frame(ids=("a", "b"), steps=6):
+    rows = [
+        {"id": i, "t": f"2000-{m + 1:02d}-01", "y": float(10 * k + m), "kind": i.upper()}
+        for k, i in enumerate(ids)
+        for m in range(steps)
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_the_tourism_panel_reads_as_304_quarterly_series():
+    data = build(
+        DataConfig,
+        {
+            "path": str(TOURISM),
+            "target": "trips",
+            "time_column": "date",
+            "series_id": ["state", "region", "purpose"],
+            "static": ["state", "purpose"],
+        },
+        ("data",),
+    )
+    panel = read_panel(data)
+    frame = pd.read_csv(TOURISM)
+    assert len(panel) == 304 and panel.ids == tuple(frame["series_id"].unique())
+    assert {len(s) for s in panel.series} == {80}
+    assert {s.cleaning["step"] for s in panel.series} == {"QS-JAN"}
+    first = frame[frame["series_id"] == panel.ids[7]]
+    np.testing.assert_array_equal(panel.series[7].target, first["trips"].to_numpy())
+    assert panel.static["state"][7] == first["state"].iloc[0]
+    assert panel.static["purpose"][7] == first["purpose"].iloc[0]
+
+
+def test_rows_of_a_series_need_not_be_together(tmp_path):
+    frame = _frame(("a", "b", "c"))
+    shuffled = frame.iloc[np.argsort(np.arange(len(frame)) % 6, kind="stable")]  # interleaved
+    panel = read_panel(_data(_long(tmp_path, shuffled)))
+    assert panel.ids == ("a", "b", "c")
+    np.testing.assert_array_equal(panel.series[1].target, frame["y"][6:12].to_numpy())
+    assert list(panel.series[1].lines) == [3, 6, 9, 12, 15, 18]  # their lines in the file
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("repeat", r"panel.csv: series 'b': line 10: time 2000-02-01 does not come after the row"),
+        ("gap", r"panel.csv: series 'b': 1 missing time step\(s\), rows being 'MS' \(a month\)"),
+        ("no id", r"panel.csv: line 9, column 'id' \(data.series_id\): a series id is missing"),
+        ("static", r"panel.csv: series 'b', column 'kind' \(data.static\[0\]\): 'B' at line 8 "),
+    ],
+)
+def test_a_problem_in_one_series_is_one_line_naming_it(tmp_path, change, message):
+    frame = _frame()
+    if change == "repeat":
+        frame.loc[8, "t"] = "2000-02-01"  # series b's third row repeats its second's time
+    elif change == "gap":
+        frame = frame.drop(index=8)
+    elif change == "no id":
+        frame.loc[7, "id"] = ""
+    else:
+        frame.loc[9, "kind"] = "other"
+    with pytest.raises(DataError, match=message):
+        read_panel(_data(_long(tmp_path, frame), static=["kind"]))
+
+
+def test_several_id_columns_name_a_series_per_combination(tmp_path):
+    frame = _frame(("a", "b"))
+    frame["region"] = frame["id"]
+    frame["purpose"] = np.where(np.arange(12) % 2 == 0, "x", "y")  # splits each id in two
+    frame = frame.sort_values(["region", "purpose"], kind="stable")
+    panel = read_panel(_data(_long(tmp_path, frame), series_id=["region", "purpose"]))
+    assert panel.ids == ("a|x", "a|y", "b|x", "b|y")
+    assert {len(s) for s in panel.series} == {3}
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        ({"series_id": "y"}, r"data.series_id: 'y' is already data.target"),
+        ({"series_id": ["id", "id"]}, r"data.series_id\[1\]: column 'id' is listed twice"),
+        ({"series_id": 3}, r"data.series_id: expected a string, or a list of them, got 3"),
+        ({"series_id": None, "static": ["kind"]}, r"data.static: per-series columns need"),
+        ({"static": ["t"]}, r"data.static\[0\]: 't' is already data.time_column"),
+    ],
+)
+def test_panel_keys_are_checked(tmp_path, keys, message):
+    with pytest.raises(ConfigError, match=message):
+        _data(tmp_path / "panel.csv", **keys)
