@@ -112,3 +112,33 @@ def test_several_id_columns_name_a_series_per_combination(tmp_path):
 def test_panel_keys_are_checked(tmp_path, keys, message):
     with pytest.raises(ConfigError, match=message):
         _data(tmp_path / "panel.csv", **keys)
+
+
+# ---- splits by steps: the last test_last steps of each series are its test block
+
+
+def test_split_by_last_steps():
+    from lstm_app.config.schema import SplitConfig
+    from lstm_app.data.prepare import split_bounds
+
+    split = build(SplitConfig, {"test_last": 8, "val_last": 8}, ("data", "split"))
+    assert split_bounds(80, split) == {"train": (0, 64), "val": (64, 72), "test": (72, 80)}
+    assert split.train is None  # no fractions in this form
+    fractions = build(SplitConfig, {}, ("data", "split"))
+    assert (fractions.train, fractions.val, fractions.test) == (0.7, 0.15, 0.15)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"test_last": 8}, r"data.split.val_last: required with the other \*_last key"),
+        ({"test_last": 8, "val_last": 8, "test": 0.2}, r"data.split.test: give fractions or"),
+        ({"test_last": 0, "val_last": 8}, r"data.split.test_last: expected an integer >= 1"),
+        ({"train": 0.5}, r"data.split: train \+ val \+ test must sum to 1, got 0.5 \+ 0.15"),
+    ],
+)
+def test_split_keys_are_checked(raw, message):
+    from lstm_app.config.schema import SplitConfig
+
+    with pytest.raises(ConfigError, match=message):
+        build(SplitConfig, raw, ("data", "split"))

@@ -73,21 +73,40 @@ class WindowConfig:
 
 @dataclass(frozen=True)
 class SplitConfig:
-    """Chronological train/val/test fractions of the rows; they must sum to 1."""
+    """Chronological train/val/test parts of each series: fractions of its rows that sum to 1
+    (default 0.7, 0.15, 0.15), or the last `test_last` steps for test and the `val_last` before
+    them for validation (the rest trains), the textbook protocol for panels of series."""
 
-    train: float = bounded(0.7, gt=0, lt=1)
-    val: float = bounded(0.15, gt=0, lt=1)
-    test: float = bounded(0.15, gt=0, lt=1)
+    train: float | None = bounded(None, gt=0, lt=1)
+    val: float | None = bounded(None, gt=0, lt=1)
+    test: float | None = bounded(None, gt=0, lt=1)
+    test_last: int | None = bounded(None, ge=1, le=limit(100_000_000))  # steps
+    val_last: int | None = bounded(None, ge=1, le=limit(100_000_000))  # steps
 
     def _finish(self):
-        total = self.train + self.val + self.test
+        if self.test_last is not None or self.val_last is not None:
+            for name in ("train", "val", "test"):
+                if getattr(self, name) is not None:
+                    raise ConfigError(
+                        (name,), "give fractions or test_last and val_last (steps), not both"
+                    )
+            for name in ("test_last", "val_last"):
+                if getattr(self, name) is None:
+                    raise ConfigError((name,), "required with the other *_last key (steps)")
+            return self
+        fractions = {
+            "train": 0.7 if self.train is None else self.train,
+            "val": 0.15 if self.val is None else self.val,
+            "test": 0.15 if self.test is None else self.test,
+        }
+        total = sum(fractions.values())
         if not math.isclose(total, 1.0, abs_tol=1e-6):
             raise ConfigError(
                 (),
-                f"train + val + test must sum to 1, got {self.train:g} + {self.val:g} + "
-                f"{self.test:g} = {total:g}",
+                f"train + val + test must sum to 1, got {fractions['train']:g} + "
+                f"{fractions['val']:g} + {fractions['test']:g} = {total:g}",
             )
-        return self
+        return dataclasses.replace(self, **fractions)
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,13 @@ MIN_SPREAD = (
 def split_bounds(n_rows: int, split: SplitConfig) -> dict[str, tuple[int, int]]:
     """Row ranges `[start, stop)` of the train, val and test splits, in time order.
 
-    Example: 144 rows with fractions 0.6/0.2/0.2 -> train (0, 86), val (86, 115), test (115, 144).
+    Example: 144 rows with fractions 0.6/0.2/0.2 -> train (0, 86), val (86, 115), test (115, 144);
+    with `test_last: 8, val_last: 8` -> train (0, 128), val (128, 136), test (136, 144).
     """
+    if split.test_last is not None:
+        test = max(n_rows - split.test_last, 0)
+        val = max(test - split.val_last, 0)
+        return {"train": (0, val), "val": (val, test), "test": (test, n_rows)}
     n_train = math.floor(n_rows * split.train + 0.5)
     n_val = math.floor(n_rows * split.val + 0.5)
     return {
