@@ -133,3 +133,93 @@ def read_panel(data: DataConfig) -> Panel:
         series.append(one)
     static = _static_labels(frame, data, rows, names, path)
     return Panel(tuple(str(n) for n in names), tuple(series), static, str(path))
+
+
+@dataclass(frozen=True)
+class PreparedPanel:
+    """A panel prepared for one global model: each series transformed, split by time and scaled
+    on its own train part (`scaler: series`), with the same input columns.
+
+    Attributes:
+        ids: the series kept, in the panel's order.
+        parts: one PreparedData per kept series; its inputs end with the one-hot columns of the
+            static labels (`static=label`), constant along the series.
+        skipped: `{id: why}` for series left out (too short for a window in a split...).
+        static: `{column: (label per kept series,)}`.
+        feature_names: the model's input columns, the same for every series.
+    """
+
+    ids: tuple[str, ...]
+    parts: tuple
+    skipped: dict[str, str]
+    static: dict[str, tuple[str, ...]]
+    feature_names: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def static_columns(static: dict[str, tuple[str, ...]]) -> tuple[tuple[str, ...], np.ndarray]:
+    """The one-hot columns of the static labels: `(names, (series, columns) 0/1 matrix)`, the
+    labels of each column sorted, names `column=label`."""
+    names, blocks = [], []
+    for column, labels in static.items():
+        categories = sorted(set(labels))
+        names += [f"{column}={label}" for label in categories]
+        blocks.append(np.asarray(labels, object)[:, None] == np.asarray(categories, object))
+    if not blocks:
+        return (), np.zeros((len(next(iter(static.values()), ())), 0))
+    return tuple(names), np.concatenate(blocks, axis=1).astype(np.float32)
+
+
+def prepare_panel(data: DataConfig, seed: int = 0, panel: Panel | None = None) -> PreparedPanel:
+    """Each series of `data`'s panel prepared on its own (`prepare_data` with its own series:
+    transforms, splits by `data.split`, scalers fitted on its train part), the static labels
+    appended as one-hot inputs. A series that cannot be prepared (too short for a window in a
+    split, a log of a non-positive value...) is left out, with the reason; DataError if none
+    is left."""
+    from lstm_app.data.prepare import prepare_data  # prepare imports this module's neighbours
+
+    panel = panel or read_panel(data)
+    kept, parts, skipped = [], [], {}
+    for i, (series_id, series) in enumerate(zip(panel.ids, panel.series, strict=True)):
+        try:
+            parts.append(prepare_data(data, seed, series=series))
+            kept.append(i)
+        except DataError as err:
+            skipped[series_id] = str(err).partition(": ")[2]
+    if not parts:
+        first = next(iter(skipped.items()))
+        raise DataError(
+            f"{panel.source}: no series can be prepared; series '{first[0]}': {first[1]}"
+        )
+    static = {column: tuple(labels[i] for i in kept) for column, labels in panel.static.items()}
+    names, onehot = static_columns(static)
+    parts = [_with_static(part, onehot[j]) for j, part in enumerate(parts)]
+    return PreparedPanel(
+        tuple(panel.ids[i] for i in kept),
+        tuple(parts),
+        skipped,
+        static,
+        parts[0].feature_names + names,
+    )
+
+
+def _with_static(part, values: np.ndarray):
+    """`part` (a PreparedData) with the constant columns `values` `(columns,)` appended to
+    every split's inputs."""
+    from dataclasses import replace
+
+    if not len(values):
+        return part
+    splits = {
+        name: replace(
+            split,
+            features=np.concatenate(
+                [split.features, np.broadcast_to(values, (len(split.features), len(values)))],
+                axis=1,
+            ).astype(np.float32),
+        )
+        for name, split in part.splits.items()
+    }
+    return replace(part, splits=splits)
