@@ -142,3 +142,78 @@ def test_split_keys_are_checked(raw, message):
 
     with pytest.raises(ConfigError, match=message):
         build(SplitConfig, raw, ("data", "split"))
+
+
+# ---- each series prepared on its own, for one model
+
+
+def _tourism(**keys) -> DataConfig:
+    raw = {
+        "path": str(TOURISM),
+        "target": "trips",
+        "time_column": "date",
+        "series_id": "series_id",
+        "static": ["state", "purpose"],
+        "season_length": 4,
+        "window": {"input_width": 12, "horizon": 8},
+        "split": {"test_last": 8, "val_last": 8},
+        **keys,
+    }
+    return build(DataConfig, raw, ("data",))
+
+
+def test_the_test_block_is_forecast_from_the_rows_before_it():
+    from lstm_app.data.panel import prepare_panel
+
+    prepared = prepare_panel(_tourism())
+    assert len(prepared) == 304 and prepared.skipped == {}
+    for part in prepared.parts[:5]:
+        test = part.splits["test"]
+        assert test.n_windows == 1  # 2016 Q1 .. 2017 Q4, from the 12 quarters before
+        times = [str(t)[:10] for t in test.target_times()[0]]
+        assert times[0] == "2016-01-01" and times[-1] == "2017-10-01"
+        assert str(part.series.times[test.origins()[0]])[:10] == "2015-10-01"
+        assert part.splits["train"].first_row + len(part.splits["train"].target) == 64
+
+
+def test_each_series_is_scaled_by_its_own_train_part(tmp_path):
+    from lstm_app.data.panel import prepare_panel
+
+    frame = pd.read_csv(TOURISM)
+    one = frame["series_id"] == frame["series_id"].iloc[0]
+    changed = frame.copy()
+    changed.loc[one & (changed["date"] >= "2016-01-01"), "trips"] *= 100  # its test block
+    path = tmp_path / "changed.csv"
+    changed.to_csv(path, index=False)
+    before, after = prepare_panel(_tourism()), prepare_panel(_tourism(path=str(path)))
+    for b, a in zip(before.parts[:3], after.parts[:3], strict=True):
+        assert b.target_scaler == a.target_scaler  # the test block takes no part
+    mean = frame[one & (frame["date"] < "2014-01-01")]["trips"].mean()  # the 64 train rows
+    assert before.parts[0].target_scaler.offset[0] == pytest.approx(mean)
+    assert before.parts[1].target_scaler != before.parts[0].target_scaler
+
+
+def test_static_labels_are_constant_one_hot_inputs():
+    from lstm_app.data.panel import prepare_panel
+
+    prepared = prepare_panel(_tourism())
+    names = prepared.feature_names
+    assert names[0] == "trips" and "state=ACT" in names and "purpose=Visiting" in names
+    for j in (0, 150, 303):
+        features = prepared.parts[j].splits["train"].features
+        state = names.index(f"state={prepared.static['state'][j]}")
+        np.testing.assert_array_equal(features[:, state], 1.0)
+        assert features[:, 1:].sum(axis=1).tolist() == [2.0] * len(features)  # a state, a purpose
+
+
+def test_a_series_too_short_is_left_out_with_its_reason(tmp_path):
+    from lstm_app.data.panel import prepare_panel
+
+    frame = pd.read_csv(TOURISM)
+    first = frame["series_id"].iloc[0]
+    short = frame[(frame["series_id"] != first) | (frame["date"] >= "2012-01-01")]  # 24 quarters
+    path = tmp_path / "short.csv"
+    short.to_csv(path, index=False)
+    prepared = prepare_panel(_tourism(path=str(path)))
+    assert len(prepared) == 303 and first not in prepared.ids
+    assert prepared.skipped[first].startswith("the train split has 8 of the 24 rows")

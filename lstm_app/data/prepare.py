@@ -252,7 +252,10 @@ def prepare_data(
 
     The splits are cut from the whole series, so the test windows are the same whatever the
     transforms; the first rows that the transforms leave undefined (one for `diff`, a season
-    for `seasonal_diff`) are left out of the train split.
+    for `seasonal_diff`) are left out of the train split. With fractions, every window lies
+    inside its split; with `test_last`/`val_last`, the val and test blocks hold the windows'
+    targets, and their inputs reach back into the `input_width` rows before (known at the
+    forecast's origin), so the test block is forecast from the rows before it.
 
     Raises:
         DataError when a transform cannot apply or a split is too short to give one window.
@@ -272,10 +275,12 @@ def prepare_data(
             "(data.transforms)"
         ) from None
     lag, width, horizon = pipeline.lag, data.window.input_width, data.window.horizon
-    bounds = {
-        name: (max(start, lag), max(stop, lag))
-        for name, (start, stop) in (bounds or split_bounds(len(series), data.split)).items()
-    }
+    bounds = dict(bounds or split_bounds(len(series), data.split))
+    if data.split.test_last is not None:  # blocks of targets: their inputs reach back before them
+        for name in ("val", "test"):
+            start, stop = bounds[name]
+            bounds[name] = (max(start - width, 0), stop)
+    bounds = {name: (max(start, lag), max(stop, lag)) for name, (start, stop) in bounds.items()}
     for name, (start, stop) in bounds.items():
         if count_windows(stop - start, width, horizon) == 0:
             taken = f" once data.transforms take the first {lag}" if lag else ""
