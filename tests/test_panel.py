@@ -217,3 +217,38 @@ def test_a_series_too_short_is_left_out_with_its_reason(tmp_path):
     prepared = prepare_panel(_tourism(path=str(path)))
     assert len(prepared) == 303 and first not in prepared.ids
     assert prepared.skipped[first].startswith("the train split has 8 of the 24 rows")
+
+
+def test_joined_splits_give_every_window_of_each_series_and_none_across():
+    from lstm_app.data.panel import prepare_panel
+    from lstm_app.data.prepare import join_splits
+
+    prepared = prepare_panel(_tourism(path=str(TOURISM)))
+    parts = [part.splits["train"] for part in prepared.parts[:3]]
+    joined = join_splits(parts)
+    assert joined.n_windows == sum(part.n_windows for part in parts) == 3 * 45
+    bounds = np.cumsum([0] + [len(part.target) for part in parts])
+    series = np.searchsorted(bounds, joined.starts, side="right") - 1
+    last_row = joined.starts + joined.input_width + joined.horizon - 1
+    assert np.all(last_row < bounds[series + 1])  # each window ends inside its own series
+    x, _ = parts[1].windows()
+    np.testing.assert_array_equal(
+        joined.features[joined.starts[45] : joined.starts[45] + 12], x[0]
+    )  # series 2's first window, as it is on its own
+
+
+def test_the_training_batches_of_joined_series_are_their_windows():
+    from lstm_app.data.panel import prepare_panel
+    from lstm_app.data.prepare import join_splits
+    from lstm_app.data.windows import make_dataset
+
+    prepared = prepare_panel(_tourism())
+    parts = [part.splits["train"] for part in prepared.parts[:3]]
+    joined = join_splits(parts)
+    inputs, targets = next(iter(make_dataset(joined, batch_size=1000)))
+    expected = [part.windows() for part in parts]
+    np.testing.assert_array_equal(inputs.numpy(), np.concatenate([x for x, _ in expected]))
+    np.testing.assert_array_equal(targets.numpy(), np.concatenate([y for _, y in expected]))
+    shuffled = next(b for _, b in make_dataset(joined, 1000, shuffle=True, seed=3, epoch=2))
+    again = next(b for _, b in make_dataset(joined, 1000, shuffle=True, seed=3, epoch=2))
+    np.testing.assert_array_equal(shuffled.numpy(), again.numpy())  # (seed, epoch) decide

@@ -116,6 +116,9 @@ class SplitData:
         observed: `(time,)` bool, False where the target was filled in (see `scored`).
         first_row: the row of the split's first row in the whole series (`PreparedData.series`).
         input_width, horizon: the window geometry.
+        starts: for a split that joins several series end to end (`join_splits`), the first
+            row of each window, none crossing from one series into the next; None: every
+            window of the rows.
     """
 
     name: str
@@ -127,9 +130,12 @@ class SplitData:
     first_row: int
     input_width: int
     horizon: int
+    starts: np.ndarray | None = None
 
     @property
     def n_windows(self) -> int:
+        if self.starts is not None:
+            return len(self.starts)
         return count_windows(len(self.target), self.input_width, self.horizon)
 
     def windows(self):
@@ -194,6 +200,33 @@ class PreparedData:
         """Model outputs `(windows, horizon)` for `split`, unscaled and untransformed."""
         transformed = self.target_scaler.inverse_transform(scaled.astype(np.float64))
         return self.pipeline.invert(transformed, split.origins())
+
+
+def join_splits(splits) -> SplitData:
+    """Splits of several series (same inputs and window geometry) end to end, for training one
+    model on all of them: the windows of each, none crossing from one series into the next
+    (`starts`). Only `features`, `target` and the windows are meaningful in the result."""
+    first = splits[0]
+    starts, offset = [], 0
+    for split in splits:
+        starts.append(offset + np.arange(split.n_windows))
+        offset += len(split.target)
+
+    def joined(name):
+        return np.concatenate([getattr(split, name) for split in splits])
+
+    return SplitData(
+        name=first.name,
+        features=joined("features"),
+        target=joined("target"),
+        raw_target=joined("raw_target"),
+        times=joined("times"),
+        observed=joined("observed"),
+        first_row=0,
+        input_width=first.input_width,
+        horizon=first.horizon,
+        starts=np.concatenate(starts).astype(np.int64),
+    )
 
 
 def one_hot(labels: np.ndarray, categories) -> np.ndarray:

@@ -83,8 +83,11 @@ def make_dataset(
     input_steps = tf.range(split.input_width, dtype=tf.int64)  # (input_width,)
     target_steps = tf.range(split.horizon, dtype=tf.int64) + split.input_width  # (horizon,)
     n = split.n_windows
+    table = None if split.starts is None else tf.constant(split.starts)  # joined series
 
-    def gather(starts):  # starts: (batch,) first row of each window
+    def gather(starts):  # starts: (batch,) first row of each window (or its index in `table`)
+        if table is not None:
+            starts = tf.gather(table, starts)
         inputs = tf.gather(features, starts[:, None] + input_steps)  # (batch, width, n_features)
         targets = tf.gather(target, starts[:, None] + target_steps)  # (batch, horizon)
         return inputs, targets
