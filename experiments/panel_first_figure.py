@@ -13,13 +13,11 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import numpy as np
-
 from lstm_app.config.load import config_from_dict
 from lstm_app.data.panel import prepare_panel
 from lstm_app.data.prepare import join_splits
-from lstm_app.evaluation.baselines import persistence_forecast, seasonal_naive_forecast
-from lstm_app.evaluation.metrics import seasonal_scale
+from lstm_app.evaluation.metrics import metrics_report
+from lstm_app.evaluation.panel import panel_summary, series_table
 from lstm_app.training.fit import fit_model, forecast, make_callbacks
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "tourism_au_quarterly.csv"
@@ -57,22 +55,19 @@ def main(epochs: int) -> None:
     callbacks = make_callbacks(cfg.training.callbacks, Path(tempfile.mkdtemp()))
     model, history = fit_model(cfg, joined, callbacks, verbose=2)
     print(f"trained {len(history['loss'])} epochs in {time.time() - started:.0f} s", flush=True)
-    mase = {"model": [], "seasonal naive": [], "persistence": []}
-    for part in panel.parts:
-        test = part.splits["test"]
-        actual, origins, y = test.raw_target_windows(), test.origins(), part.series.target
-        scale = seasonal_scale(part.splits["train"].raw_target, 4)
-        forecasts = {
-            "model": forecast(model, part, test, 64),
-            "seasonal naive": seasonal_naive_forecast(y, origins, 8, 4),
-            "persistence": persistence_forecast(y, origins, 8),
-        }
-        for name, values in forecasts.items():
-            mase[name].append(np.mean(np.abs(actual - values)) / scale)
-    for name, values in mase.items():
-        print(f"{name:15s} mean MASE {np.mean(values):.4f}  median {np.median(values):.4f}")
-    wins = np.mean(np.array(mase["model"]) < np.array(mase["seasonal naive"]))
-    print(f"the model beats seasonal naive on {wins:.0%} of the series")
+    reports = [
+        metrics_report(part, {"test": forecast(model, part, part.splits["test"], 64)})
+        for part in panel.parts
+    ]
+    summary = panel_summary(series_table(panel.ids, reports))
+    for name in ("model", "seasonal_naive", "persistence", "mean"):
+        mase = summary[name]["mase"]
+        print(f"{name:15s} mean MASE {mase['mean']:.4f}  median {mase['median']:.4f}")
+    wins = summary["wins"]
+    print(
+        f"the model beats seasonal naive on {wins['seasonal_naive']:.0%} of the series, "
+        f"persistence on {wins['persistence']:.0%}"
+    )
 
 
 if __name__ == "__main__":

@@ -252,3 +252,40 @@ def test_the_training_batches_of_joined_series_are_their_windows():
     shuffled = next(b for _, b in make_dataset(joined, 1000, shuffle=True, seed=3, epoch=2))
     again = next(b for _, b in make_dataset(joined, 1000, shuffle=True, seed=3, epoch=2))
     np.testing.assert_array_equal(shuffled.numpy(), again.numpy())  # (seed, epoch) decide
+
+
+# ---- the panel's scores
+
+
+def _report(model_mase, naive_mase, windows=1):
+    def metrics(mase):
+        if mase is None:  # a baseline left out of this series
+            return {"mae": None, "rmse": None, "smape": None, "mase": None}
+        return {"mae": 2 * mase, "rmse": 3 * mase, "smape": 10 * mase, "mase": mase}
+
+    baselines = {"persistence": metrics(1.0), "seasonal_naive": metrics(naive_mase)}
+    baselines["mean"] = metrics(2.0)
+    return {"test": {**metrics(model_mase), "windows": windows}, "baselines": baselines}
+
+
+def test_the_summary_weighs_every_series_alike_and_counts_wins():
+    from lstm_app.evaluation.panel import panel_summary, series_table
+
+    reports = [_report(0.5, 1.0), _report(1.5, 1.0), _report(0.9, None), _report(0.7, 0.6)]
+    table = series_table(["a", "b", "c", "d"], reports)
+    assert list(table["series"]) == ["a", "b", "c", "d"] and np.isnan(
+        table["seasonal_naive_mase"][2]
+    )
+    summary = panel_summary(table)
+    assert summary["model"]["mase"] == {"mean": pytest.approx(0.9), "median": 0.8, "series": 4}
+    assert summary["seasonal_naive"]["mase"]["series"] == 3  # left out where it had no score
+    assert summary["wins"]["seasonal_naive"] == pytest.approx(1 / 3)  # a only, of a, b, d
+    assert summary["wins"]["persistence"] == 0.75
+
+
+def test_mase_with_test_last_is_scaled_by_every_row_before_the_test_block():
+    from lstm_app.data.panel import prepare_panel
+    from lstm_app.evaluation.metrics import in_sample
+
+    part = prepare_panel(_tourism()).parts[0]
+    assert len(in_sample(part)) == 72  # 1998 Q1 .. 2015 Q4: train and validation

@@ -95,6 +95,16 @@ def forecast_metrics(actual: np.ndarray, predicted: np.ndarray, scale: float | N
     return {**overall, "windows": int(actual.shape[0]), "per_step": per_step}
 
 
+def in_sample(data: PreparedData) -> np.ndarray:
+    """The target MASE is scaled by: the train split's (fractions), or, with
+    `data.split.test_last`, every row before the test block (what a forecaster of the test
+    block has seen, as the textbook protocol scales it)."""
+    origin = data.prepared_from and data.prepared_from["data"].split.test_last
+    if not origin:
+        return data.splits["train"].raw_target
+    return data.series.target[: data.splits["test"].origins()[0] + 1]
+
+
 def metrics_report(data: PreparedData, forecasts: dict[str, np.ndarray]) -> dict:
     """The content of `metrics.json`.
 
@@ -107,7 +117,7 @@ def metrics_report(data: PreparedData, forecasts: dict[str, np.ndarray]) -> dict
         `{"test": metrics, "val": .., "train": .., "baselines": {name: metrics on the test
         windows}, "data": {...}}`, each metrics as `forecast_metrics` gives them.
     """
-    scale = seasonal_scale(data.splits["train"].raw_target, data.season_length)
+    scale = seasonal_scale(in_sample(data), data.season_length)
     report = {}
     for name, forecast in forecasts.items():
         split = data.splits[name]
