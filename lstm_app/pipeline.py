@@ -35,6 +35,7 @@ import lstm_app
 from lstm_app.config.load import config_to_dict
 from lstm_app.config.schema import Config
 from lstm_app.data.choose import AUTO, TransformChoice
+from lstm_app.data.panel import joined_data, prepare_panel
 from lstm_app.data.prepare import (
     SPLITS,
     PreparedData,
@@ -45,6 +46,7 @@ from lstm_app.data.prepare import (
 from lstm_app.errors import UserInputError
 from lstm_app.evaluation.backtest import run_backtest
 from lstm_app.evaluation.metrics import finite_or_none, forecast_table, metrics_report
+from lstm_app.evaluation.panel import panel_summary, series_table
 from lstm_app.evaluation.plots import plot_forecast, plot_loss
 from lstm_app.models.gates import plot_gates, trace_gates
 from lstm_app.runs.rundir import RunDir, file_fingerprint, first_difference, temporary_path
@@ -232,7 +234,32 @@ def _export_whole(model: keras.Model, run: RunDir, formats) -> None:
     os.replace(tmp, final)
 
 
+def _fit_evaluate_write_panel(cfg: Config, run: RunDir, verbose, resume):
+    """The job for a panel (`data.series_id`): one model trained on the windows of every
+    series, each series forecast and scored on its own test block, the panel summarised."""
+    panel = prepare_panel(cfg.data, cfg.seed)
+    model, history = fit_in_run(cfg, run, joined_data(panel), verbose, resume)
+    batch_size = cfg.training.batch_size
+    reports = [
+        metrics_report(part, {"test": forecast(model, part, part.splits["test"], batch_size)})
+        for part in panel.parts
+    ]
+    table = series_table(panel.ids, reports)
+    metrics = {
+        "panel": panel_summary(table),
+        "series": {"scored": len(panel), "left_out": panel.skipped},
+        "data": {**reports[0]["data"], "inputs": list(panel.feature_names)},
+    }
+    run.write_file(RunDir.SERIES_METRICS, lambda path: table.to_csv(path, index=False))
+    run.write_file(RunDir.LOSS_PLOT, lambda path: plot_loss(history, path))
+    run.write_file(RunDir.MODEL, model.save)
+    run.write_metrics(finite_or_none(metrics))
+    return TrainResult(run.path, model, history, metrics, {}, panel)
+
+
 def _fit_evaluate_write(cfg: Config, run: RunDir, data: PreparedData | None, verbose, resume):
+    if cfg.data.series_id is not None:
+        return _fit_evaluate_write_panel(cfg, run, verbose, resume)
     data = data or prepare_data(cfg.data, cfg.seed)
     model, history = fit_in_run(cfg, run, data, verbose, resume)
     batch_size = cfg.training.batch_size

@@ -307,3 +307,95 @@ def test_seasonal_naive_on_the_textbook_protocol_gives_the_textbook_figures():
     summary = panel_summary(table)
     assert summary["seasonal_naive"]["mase"]["mean"] == pytest.approx(1.167, abs=5e-4)
     assert table["seasonal_naive_rmse"].mean() == pytest.approx(21.49, abs=5e-3)
+
+
+# ---- lstm-train on a panel
+
+
+def _panel_config(tmp_path, epochs=3):
+    from conftest import tiny_config_dict, write_yaml
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for k, name in enumerate(["north", "south", "east", "west"]):
+        length = 40 if name != "west" else 10  # west: too short for a test block
+        for m in range(length):
+            y = 50 + 10 * k + 5 * np.sin(2 * np.pi * m / 12) + rng.normal()
+            rows.append({"id": name, "t": f"{2000 + m // 12}-{m % 12 + 1:02d}", "y": round(y, 3)})
+    path = _long(tmp_path, pd.DataFrame(rows))
+    data = {"source": "csv", "path": str(path), "target": "y", "time_column": "t"}
+    data |= {"series_id": "id", "season_length": 12, "window": {"input_width": 6, "horizon": 3}}
+    data |= {"split": {"test_last": 3, "val_last": 3}}
+    raw = tiny_config_dict(name="panel", data=data, training={"epochs": epochs})
+    raw["data"].pop("sine")
+    return write_yaml(tmp_path / "panel.yaml", raw)
+
+
+def test_lstm_train_checks_a_panel(tmp_path, capsys):
+    from lstm_app.cli import lstm_train
+
+    assert lstm_train.main(["--config", str(_panel_config(tmp_path)), "--check"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("1 series left out: 'west' (the train split has ")
+    assert "3 series of" in out[1] and "test 3;" in out[1] and out[1].endswith("nothing written")
+
+
+def test_lstm_train_trains_one_model_on_a_panel_and_scores_each_series(tmp_path, capsys):
+    import json
+
+    from lstm_app.cli import lstm_train
+
+    run = tmp_path / "run"
+    config = _panel_config(tmp_path)
+    assert lstm_train.main(["--config", str(config), "--run-dir", str(run), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Test blocks of 3 series; MASE over the series (mean, median):")
+    table = pd.read_csv(run / "series_metrics.csv")
+    assert list(table["series"]) == ["north", "south", "east"]
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["panel"]["model"]["mase"]["mean"] == pytest.approx(table["model_mase"].mean())
+    assert list(metrics["series"]["left_out"]) == ["west"]
+
+
+def test_a_panel_run_resumes_exactly(tmp_path, capsys, monkeypatch):
+    import json
+
+    from conftest import stop_after_epoch
+
+    from lstm_app.cli import lstm_train
+
+    config = _panel_config(tmp_path, epochs=4)
+    whole, resumed = tmp_path / "whole", tmp_path / "resumed"
+    assert lstm_train.main(["--config", str(config), "--run-dir", str(whole), "--quiet"]) == 0
+    with monkeypatch.context() as patch:
+        stop_after_epoch(patch, 2)
+        args = ["--config", str(config), "--run-dir", str(resumed), "--quiet"]
+        assert lstm_train.main(args) == 130
+    assert lstm_train.main([*args, "--resume"]) == 0
+    capsys.readouterr()
+    for name in ("history.csv", "series_metrics.csv"):
+        assert (whole / name).read_bytes() == (resumed / name).read_bytes()
+    assert (
+        json.loads((whole / "metrics.json").read_text())["panel"]
+        == json.loads((resumed / "metrics.json").read_text())["panel"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"export": {"formats": ["keras"]}}, r"export.formats: not yet with data.series_id"),
+        ({"evaluation": {"backtest": {"folds": 2}}}, r"folds: not yet with data.series_id"),
+    ],
+)
+def test_what_a_panel_run_does_not_do_yet_is_refused(tmp_path, override, message):
+    import yaml
+
+    from lstm_app.config.load import load_config
+
+    path = _panel_config(tmp_path)
+    raw = yaml.safe_load(path.read_text())
+    raw.update(override)
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(ConfigError, match=message):
+        load_config(path)

@@ -19,10 +19,17 @@ from lstm_app.cli.common import ArgumentParser, entry_point, quiet_tensorflow, r
 from lstm_app.config.json_schema import json_schema
 from lstm_app.config.load import config_to_dict, load_config
 from lstm_app.data.choose import AUTO
+from lstm_app.data.panel import prepare_panel
 from lstm_app.data.prepare import prepare_candidates, prepare_data
 from lstm_app.errors import RunFailedError, UserInputError
 from lstm_app.evaluation.backtest import check_folds
-from lstm_app.evaluation.report import auto_summary, check_summary, run_summary
+from lstm_app.evaluation.report import (
+    auto_summary,
+    check_summary,
+    panel_check_summary,
+    panel_run_summary,
+    run_summary,
+)
 from lstm_app.runs.rundir import RUNS_ROOT, RunDir
 from lstm_app.serving.formats import missing_extras
 
@@ -100,7 +107,13 @@ def main(argv=None) -> int:
         parser.error("the following arguments are required: --config")
     try:
         cfg = load_config(args.config, args.overrides)
-        if cfg.data.transforms == AUTO:  # chosen by training on each candidate: check them all
+        if cfg.data.series_id is not None:  # a panel: many series, one model
+            panel = prepare_panel(cfg.data, cfg.seed)
+            if args.check:
+                print(panel_check_summary(args.config, panel))
+                return 0
+            candidates, data = {}, None
+        elif cfg.data.transforms == AUTO:  # chosen by training on each candidate: check them all
             candidates, skipped = prepare_candidates(cfg.data, cfg.seed)
             data = None  # train() prepares the chosen one
         else:
@@ -139,7 +152,10 @@ def main(argv=None) -> int:
         return 130
     finally:
         signal.signal(signal.SIGTERM, polite_kill)
-    print(run_summary(result.metrics, result.data, run_dir))
+    if "panel" in result.metrics:
+        print(panel_run_summary(result.metrics, run_dir))
+    else:
+        print(run_summary(result.metrics, result.data, run_dir))
     return 0
 
 

@@ -531,6 +531,18 @@ class Config:
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
 
+    def _check_panel_run(self):
+        """What a panel run (`data.series_id`) does not do yet (issue 15, in progress)."""
+        if self.data.series_id is None:
+            return
+        panel = "not yet with data.series_id (a panel run)"
+        if self.export.formats:
+            raise ConfigError(("export", "formats"), f"{panel}; set it to []")
+        if self.evaluation.backtest.folds > 1:
+            raise ConfigError(("evaluation", "backtest", "folds"), f"{panel}; set it to 1")
+        if self.data.transforms == "auto":
+            raise ConfigError(("data", "transforms"), f"auto is {panel}; give the transforms")
+
     def _finish(self):
         if not NAME_PATTERN.fullmatch(self.name):
             raise ConfigError(
@@ -538,6 +550,7 @@ class Config:
                 f"expected letters, digits, '.', '_' or '-' (starting with a letter or digit), "
                 f"got {self.name!r}",
             )
+        self._check_panel_run()
         out = self.model.output_layer_index()
         for i, layer in enumerate(self.model.layers):
             if getattr(layer, "units", None) == "auto" and i != out:

@@ -159,16 +159,16 @@ class PreparedPanel:
         return len(self.ids)
 
 
-def static_columns(static: dict[str, tuple[str, ...]]) -> tuple[tuple[str, ...], np.ndarray]:
-    """The one-hot columns of the static labels: `(names, (series, columns) 0/1 matrix)`, the
-    labels of each column sorted, names `column=label`."""
+def static_columns(static: dict[str, tuple[str, ...]], n_series: int):
+    """The one-hot columns of the static labels: `(names, (n_series, columns) 0/1 matrix)`,
+    the labels of each column sorted, names `column=label`."""
     names, blocks = [], []
     for column, labels in static.items():
         categories = sorted(set(labels))
         names += [f"{column}={label}" for label in categories]
         blocks.append(np.asarray(labels, object)[:, None] == np.asarray(categories, object))
     if not blocks:
-        return (), np.zeros((len(next(iter(static.values()), ())), 0))
+        return (), np.zeros((n_series, 0), np.float32)
     return tuple(names), np.concatenate(blocks, axis=1).astype(np.float32)
 
 
@@ -194,7 +194,7 @@ def prepare_panel(data: DataConfig, seed: int = 0, panel: Panel | None = None) -
             f"{panel.source}: no series can be prepared; series '{first[0]}': {first[1]}"
         )
     static = {column: tuple(labels[i] for i in kept) for column, labels in panel.static.items()}
-    names, onehot = static_columns(static)
+    names, onehot = static_columns(static, len(parts))
     parts = [_with_static(part, onehot[j]) for j, part in enumerate(parts)]
     return PreparedPanel(
         tuple(panel.ids[i] for i in kept),
@@ -223,3 +223,16 @@ def _with_static(part, values: np.ndarray):
         for name, split in part.splits.items()
     }
     return replace(part, splits=splits)
+
+
+def joined_data(prepared: PreparedPanel, names=("train", "val")):
+    """One PreparedData for training a model on every series at once: the splits `names` of
+    all series end to end (`join_splits`: no window across series), the panel's inputs. Its
+    scalers and series are the first series' and mean nothing for the whole: forecast and
+    score each series with its own part."""
+    from dataclasses import replace
+
+    from lstm_app.data.prepare import join_splits
+
+    splits = {name: join_splits([part.splits[name] for part in prepared.parts]) for name in names}
+    return replace(prepared.parts[0], splits=splits, feature_names=prepared.feature_names)

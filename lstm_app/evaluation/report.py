@@ -169,3 +169,55 @@ def run_summary(metrics: dict, data: PreparedData, run: RunDir) -> str:
             f"{run.export_dir} --input CSV"
         )
     return "\n".join(lines)
+
+
+def _left_out(skipped: dict[str, str], shown: int = 3) -> str:
+    """`2 series left out: 'a' (why), 'b' (why)` (the first `shown`), or ``."""
+    if not skipped:
+        return ""
+    named = "; ".join(f"'{sid}' ({why})" for sid, why in list(skipped.items())[:shown])
+    more = f"; and {len(skipped) - shown} more" if len(skipped) > shown else ""
+    return f"{len(skipped)} series left out: {named}{more}"
+
+
+def panel_check_summary(config_path: Path, panel) -> str:
+    """What `lstm-train --check` prints for a panel (a PreparedPanel)."""
+    first = panel.parts[0].splits["train"]
+    windows = ", ".join(
+        f"{name} {sum(part.splits[name].n_windows for part in panel.parts)}"
+        for name in ("train", "val", "test")
+    )
+    lines = [
+        f"{config_path}: OK; {len(panel)} series of {panel.parts[0].series.source}, "
+        f"{len(panel.feature_names)} input feature(s), windows of {first.input_width} -> "
+        f"{first.horizon} steps over all series: {windows}; nothing written"
+    ]
+    if panel.skipped:
+        lines.insert(0, _left_out(panel.skipped) + ".")
+    return "\n".join(lines)
+
+
+def panel_run_summary(metrics: dict, run: RunDir) -> str:
+    """The end-of-run summary of a panel: the mean and median MASE of the model and the
+    baselines over the series, and the share of series the model wins."""
+    summary, series = metrics["panel"], metrics["series"]
+    lines = [f"Test blocks of {series['scored']} series; MASE over the series (mean, median):"]
+    labels = {"model": "model", **{name: BASELINES[name].label for name in BASELINES}}
+    for name, label in labels.items():
+        mase = summary[name]["mase"]
+        lines.append(
+            f"  {label:<22} {number_text(mase['mean']):>9} {number_text(mase['median']):>9}"
+        )
+    wins = ", ".join(
+        f"{BASELINES[name].label} on {share:.0%}"
+        for name, share in summary["wins"].items()
+        if share is not None
+    )
+    lines.append(f"The model beats {wins} of the series.")
+    if series["left_out"]:
+        lines.append(_left_out(series["left_out"]) + ".")
+    lines.append(
+        f"Results: {run.path}/ ({RunDir.METRICS}, {RunDir.SERIES_METRICS}, {RunDir.LOSS_PLOT}, "
+        f"{RunDir.MODEL})"
+    )
+    return "\n".join(lines)

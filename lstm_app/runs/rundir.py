@@ -94,6 +94,7 @@ class RunDir:
     METRICS = "metrics.json"  # the model's and the baselines' metrics, original units
     SCALERS = "scaler.json"  # the scalers' statistics and the target's transforms
     FORECASTS = "forecasts.csv"  # every test window and step
+    SERIES_METRICS = "series_metrics.csv"  # a panel run: each series' metrics
     LOSS_PLOT = "loss.png"
     FORECAST_PLOT = "forecast.png"
     GATES_PLOT = "gates.png"  # gate_lstm models only
