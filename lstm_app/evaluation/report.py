@@ -201,7 +201,8 @@ def panel_run_summary(metrics: dict, run: RunDir) -> str:
     """The end-of-run summary of a panel: the mean and median MASE of the model and the
     baselines over the series, and the share of series the model wins."""
     summary, series = metrics["panel"], metrics["series"]
-    lines = [f"Test blocks of {series['scored']} series; MASE over the series (mean, median):"]
+    lines = [f"Test blocks of {series['scored']} series; MASE over the series:"]
+    lines.append(f"  {'':<22} {'mean':>9} {'median':>9}")
     labels = {"model": "model", **{name: BASELINES[name].label for name in BASELINES}}
     for name, label in labels.items():
         mase = summary[name]["mase"]
