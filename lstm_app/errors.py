@@ -69,6 +69,11 @@ def first_line(err: Exception, default: str | None = None) -> str:
     return text.splitlines()[0] if text else default or type(err).__name__
 
 
+def without_source(err: Exception) -> str:
+    """A one-line message without its leading `SOURCE: ` (a file, shared by a list of them)."""
+    return str(err).partition(": ")[2]
+
+
 def suggest(word, choices) -> str:
     """`; did you mean 'x'?` for the closest of `choices` to `word`, or an empty string."""
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)

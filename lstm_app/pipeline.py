@@ -113,7 +113,8 @@ def train(
             are kept (`lstm_app.training.choose`); a resumed run keeps what it chose.
         run_dir: a new or empty directory (a non-empty one is refused); default: a new
             `runs/<name>-<timestamp>/` under the current directory (`RunDir.for_training`).
-        data: the prepared data, if already loaded; else `prepare_data(cfg.data, cfg.seed)`.
+        data: the prepared data, if already loaded; else `prepare_data(cfg.data, cfg.seed)`
+            (for a panel, `data.series_id`: a PreparedPanel, else `prepare_panel`).
         verbose: Keras's fit verbosity: `"auto"`, 0 (silent), 1 (progress bar), 2 (a line).
         resume: continue the unfinished run in `run_dir` from its last completed epoch
             (see `lstm_app.training.resume`).
@@ -122,8 +123,10 @@ def train(
         A TrainResult. Raises RunFailedError if the loss diverges (NaN or infinite), and
         UserInputError, before anything is written, if `data` was prepared from another config.
     """
+    choice = None
     if cfg.data.transforms == AUTO:  # chosen now (or when the run started): config.yaml says
         cfg, data = _auto_transforms(cfg, run_dir, data, verbose, resume)
+        choice = data.transform_choice
     if data is not None:
         check_prepared_from(cfg, data)
     config = config_to_dict(cfg)
@@ -143,8 +146,8 @@ def train(
         }
         if cfg.data.source == "csv":  # what a resume must find unchanged (generated data: none)
             info[RunDir.DATA_FILE] = file_fingerprint(cfg.data.path)
-        if data is not None and data.transform_choice is not None:
-            info[AUTO_CHOICE] = _choice_record(data.transform_choice)
+        if choice is not None:
+            info[AUTO_CHOICE] = _choice_record(choice)
         run.write_config(config)
     started = time.time()
     run.write_status(info)
@@ -234,10 +237,10 @@ def _export_whole(model: keras.Model, run: RunDir, formats) -> None:
     os.replace(tmp, final)
 
 
-def _fit_evaluate_write_panel(cfg: Config, run: RunDir, verbose, resume):
+def _fit_evaluate_write_panel(cfg: Config, run: RunDir, panel, verbose, resume):
     """The job for a panel (`data.series_id`): one model trained on the windows of every
     series, each series forecast and scored on its own test block, the panel summarised."""
-    panel = prepare_panel(cfg.data, cfg.seed)
+    panel = panel or prepare_panel(cfg.data, cfg.seed)
     model, history = fit_in_run(cfg, run, joined_data(panel), verbose, resume)
     batch_size = cfg.training.batch_size
     reports = [
@@ -259,7 +262,7 @@ def _fit_evaluate_write_panel(cfg: Config, run: RunDir, verbose, resume):
 
 def _fit_evaluate_write(cfg: Config, run: RunDir, data: PreparedData | None, verbose, resume):
     if cfg.data.series_id is not None:
-        return _fit_evaluate_write_panel(cfg, run, verbose, resume)
+        return _fit_evaluate_write_panel(cfg, run, data, verbose, resume)
     data = data or prepare_data(cfg.data, cfg.seed)
     model, history = fit_in_run(cfg, run, data, verbose, resume)
     batch_size = cfg.training.batch_size

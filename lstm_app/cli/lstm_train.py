@@ -112,7 +112,7 @@ def main(argv=None) -> int:
             if args.check:
                 print(panel_check_summary(args.config, panel))
                 return 0
-            candidates, data = {}, None
+            candidates, data = {}, panel
         elif cfg.data.transforms == AUTO:  # chosen by training on each candidate: check them all
             candidates, skipped = prepare_candidates(cfg.data, cfg.seed)
             data = None  # train() prepares the chosen one

@@ -13,7 +13,7 @@ rows need not be contiguous in the file. Static columns (`data.static`) must hol
 series.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -22,13 +22,15 @@ from lstm_app.config.schema import DataConfig
 from lstm_app.data.io import (
     TimeSeries,
     _is_missing,
+    _line,
     _read_columns,
     _require_column,
     check_magnitude,
     read_csv,
     rows_series,
 )
-from lstm_app.errors import DataError
+from lstm_app.data.prepare import PreparedData, join_splits, one_hot, prepare_data
+from lstm_app.errors import DataError, without_source
 
 ID_SEPARATOR = "|"  # between the cells of several id columns: "ACT|Canberra|Business"
 
@@ -59,7 +61,7 @@ def _id_column(frame: pd.DataFrame, name: str, key: str, path) -> np.ndarray:
     empty = np.flatnonzero(_is_missing(column))
     if len(empty):
         raise DataError(
-            f"{path}: line {empty[0] + 2}, column '{name}' ({key}): a series id is missing; "
+            f"{path}: line {_line(empty[0])}, column '{name}' ({key}): a series id is missing; "
             "every row must name its series"
         )
     return column.to_numpy(dtype=object)
@@ -89,7 +91,7 @@ def _static_labels(frame, data: DataConfig, rows: list[np.ndarray], ids, path) -
         labels = []
         for series_id, where in zip(ids, rows, strict=True):
             if missing[where].any():
-                line = where[np.flatnonzero(missing[where])[0]] + 2
+                line = _line(where[np.flatnonzero(missing[where])[0]])
                 raise DataError(
                     f"{path}: series '{series_id}', line {line}, column '{name}' ({key}): "
                     "empty; a static column holds one value per series"
@@ -97,10 +99,10 @@ def _static_labels(frame, data: DataConfig, rows: list[np.ndarray], ids, path) -
             first = values[where[0]]
             other = np.flatnonzero(values[where] != first)
             if len(other):
-                line = where[other[0]] + 2
+                line = _line(where[other[0]])
                 raise DataError(
                     f"{path}: series '{series_id}', column '{name}' ({key}): '{first}' at line "
-                    f"{where[0] + 2} but '{values[where[other[0]]]}' at line {line}; a static "
+                    f"{_line(where[0])} but '{values[where[other[0]]]}' at line {line}; a static "
                     "column holds one value per series"
                 )
             labels.append(str(first))
@@ -150,7 +152,7 @@ class PreparedPanel:
     """
 
     ids: tuple[str, ...]
-    parts: tuple
+    parts: tuple[PreparedData, ...]
     skipped: dict[str, str]
     static: dict[str, tuple[str, ...]]
     feature_names: tuple[str, ...]
@@ -158,17 +160,20 @@ class PreparedPanel:
     def __len__(self) -> int:
         return len(self.ids)
 
+    @property
+    def prepared_from(self) -> dict | None:
+        """What every series was prepared from (`PreparedData.prepared_from`)."""
+        return self.parts[0].prepared_from
+
 
 def static_columns(static: dict[str, tuple[str, ...]], n_series: int):
     """The one-hot columns of the static labels: `(names, (n_series, columns) 0/1 matrix)`,
     the labels of each column sorted, names `column=label`."""
-    names, blocks = [], []
+    names, blocks = [], [np.zeros((n_series, 0))]
     for column, labels in static.items():
         categories = sorted(set(labels))
         names += [f"{column}={label}" for label in categories]
-        blocks.append(np.asarray(labels, object)[:, None] == np.asarray(categories, object))
-    if not blocks:
-        return (), np.zeros((n_series, 0), np.float32)
+        blocks.append(one_hot(np.asarray(labels, object), categories))
     return tuple(names), np.concatenate(blocks, axis=1).astype(np.float32)
 
 
@@ -178,8 +183,6 @@ def prepare_panel(data: DataConfig, seed: int = 0, panel: Panel | None = None) -
     appended as one-hot inputs. A series that cannot be prepared (too short for a window in a
     split, a log of a non-positive value...) is left out, with the reason; DataError if none
     is left."""
-    from lstm_app.data.prepare import prepare_data  # prepare imports this module's neighbours
-
     panel = panel or read_panel(data)
     kept, parts, skipped = [], [], {}
     for i, (series_id, series) in enumerate(zip(panel.ids, panel.series, strict=True)):
@@ -187,7 +190,7 @@ def prepare_panel(data: DataConfig, seed: int = 0, panel: Panel | None = None) -
             parts.append(prepare_data(data, seed, series=series))
             kept.append(i)
         except DataError as err:
-            skipped[series_id] = str(err).partition(": ")[2]
+            skipped[series_id] = without_source(err)
     if not parts:
         first = next(iter(skipped.items()))
         raise DataError(
@@ -205,11 +208,9 @@ def prepare_panel(data: DataConfig, seed: int = 0, panel: Panel | None = None) -
     )
 
 
-def _with_static(part, values: np.ndarray):
-    """`part` (a PreparedData) with the constant columns `values` `(columns,)` appended to
-    every split's inputs."""
-    from dataclasses import replace
-
+def _with_static(part: PreparedData, values: np.ndarray) -> PreparedData:
+    """`part` with the constant columns `values` `(columns,)` appended to every split's
+    inputs."""
     if not len(values):
         return part
     splits = {
@@ -225,14 +226,10 @@ def _with_static(part, values: np.ndarray):
     return replace(part, splits=splits)
 
 
-def joined_data(prepared: PreparedPanel, names=("train", "val")):
+def joined_data(prepared: PreparedPanel, names=("train", "val")) -> PreparedData:
     """One PreparedData for training a model on every series at once: the splits `names` of
     all series end to end (`join_splits`: no window across series), the panel's inputs. Its
     scalers and series are the first series' and mean nothing for the whole: forecast and
     score each series with its own part."""
-    from dataclasses import replace
-
-    from lstm_app.data.prepare import join_splits
-
     splits = {name: join_splits([part.splits[name] for part in prepared.parts]) for name in names}
     return replace(prepared.parts[0], splits=splits, feature_names=prepared.feature_names)

@@ -21,7 +21,7 @@ from lstm_app.data.choose import AUTO, TransformChoice, candidate_name, candidat
 from lstm_app.data.io import TimeSeries, load_series
 from lstm_app.data.transforms import TargetPipeline, TransformError
 from lstm_app.data.windows import count_windows, window_views
-from lstm_app.errors import DataError, UserInputError
+from lstm_app.errors import DataError, UserInputError, without_source
 
 SPLITS = ("train", "val", "test")
 MIN_SPREAD = (
@@ -374,7 +374,7 @@ def prepare_candidates(data: DataConfig, seed: int = 0) -> tuple[dict, dict[str,
             prepared[names] = prepare_data(replace(data, transforms=names), seed, series=series)
         except DataError as err:
             first_error = first_error or err
-            skipped[candidate_name(names)] = str(err).partition(": ")[2]
+            skipped[candidate_name(names)] = without_source(err)
     if not prepared:
         raise first_error
     return prepared, skipped

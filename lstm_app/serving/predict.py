@@ -276,8 +276,9 @@ def forecast_csv(
         ]
     ).astype(np.float64)
     frequency = _input_frequency(times, forecaster.metadata["inputs"].get("frequency"), csv)
-    step, _ = series_step(times)
-    whole_step = step if isinstance(step, int) else 1
+    whole_step = 1
+    if not np.issubdtype(times.dtype, np.datetime64):  # steps: numbered on at their own step
+        whole_step = series_step(times)[0] or 1
     table = []
     for i, origin in enumerate(origins):
         stamps = _future(times[origin], frequency, spec.horizon, whole_step)
