@@ -1,5 +1,6 @@
-"""The README's results table: every shipped config trained in full by `lstm-train`, its test
-MAE and MASE beside those of persistence and seasonal naive on the same windows.
+"""The README's results tables: every shipped config trained in full by `lstm-train`, its test
+MAE and MASE beside those of persistence and seasonal naive on the same windows; a panel's
+mean and median MASE over its series and the share of series it beats each baseline on.
 
     .venv/bin/python bench/results_table.py                   # prints the table
     .venv/bin/python bench/results_table.py --update-readme   # and writes it into README.md
@@ -75,23 +76,43 @@ def table(results: dict[str, tuple[dict, float]]) -> str:
     return "\n".join(lines)
 
 
+def panel_table(results: dict[str, tuple[dict, float]]) -> str:
+    """The panels' markdown table, one row per config: mean and median MASE over the series
+    for the model and each baseline, and the share of series the model beats them on."""
+    lines = [
+        "| config (panel) | target | series | MASE mean | MASE median | persistence MASE "
+        "mean | seasonal naive MASE mean | seasonal naive MASE median | beats persistence on "
+        "| beats seasonal naive on | wall time |",
+        "|" + " --- |" * 11,
+    ]
+    for name, (metrics, seconds) in results.items():
+        panel = metrics["panel"]
+        model, seasonal = panel["model"]["mase"], panel["seasonal_naive"]["mase"]
+        wins = {k: "-" if v is None else f"{v:.0%}" for k, v in panel["wins"].items()}
+        lines.append(
+            f"| `{name}` | {metrics['target']} | {metrics['series']['scored']} | "
+            f"{_number(model['mean'])} | {_number(model['median'])} | "
+            f"{_number(panel['persistence']['mase']['mean'])} | {_number(seasonal['mean'])} | "
+            f"{_number(seasonal['median'])} | {wins['persistence']} | "
+            f"{wins['seasonal_naive']} | {seconds:.0f} s |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--update-readme", action="store_true", help="write it into README.md")
     args = parser.parse_args()
     import yaml
 
-    results = {}
+    results, panels = {}, {}
     started = time.time()
     with tempfile.TemporaryDirectory() as tmp:
         for path in sorted((REPO / "configs").glob("*.yaml")):
-            if "series_id" in (yaml.safe_load(path.read_text())["data"] or {}):
-                print(f"{path.name}: a panel, not in this table (issue 15)", file=sys.stderr)
-                continue
             print(f"training {path.name} ...", file=sys.stderr, flush=True)
             metrics, seconds = run_config(path, Path(tmp))
             metrics["target"] = yaml.safe_load(path.read_text())["data"]["target"]
-            results[path.stem] = (metrics, seconds)
+            (panels if "panel" in metrics else results)[path.stem] = (metrics, seconds)
     import keras
     import tensorflow as tf
 
@@ -106,7 +127,7 @@ def main() -> None:
         f"({os.cpu_count()} cores), Python {platform.python_version()}, TensorFlow "
         f"{tf.__version__}, Keras {keras.__version__}."
     )
-    text = f"{table(results)}\n\n{footer}"
+    text = f"{table(results)}\n\n{panel_table(panels)}\n\n{footer}"
     print(text)
     if args.update_readme:
         readme = REPO / "README.md"

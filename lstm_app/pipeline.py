@@ -9,7 +9,7 @@ names every file) gets:
     history.csv     loss and val_loss per epoch
     model.keras     the trained model
     metrics.json    the model's metrics per split and the baselines' on test, original units
-    scaler.json     the scalers' statistics, from the train split
+    scaler.json     the scalers' statistics, from the train split (and the window scaling)
     forecasts.csv   every test window and step: time, actual, predicted, baselines
     loss.png        train and validation loss per epoch
     forecast.png    the test split: actual, forecast, baselines
@@ -35,7 +35,7 @@ import lstm_app
 from lstm_app.config.load import config_to_dict
 from lstm_app.config.schema import Config
 from lstm_app.data.choose import AUTO, TransformChoice
-from lstm_app.data.panel import joined_data, prepare_panel
+from lstm_app.data.panel import joined_data, panel_scalers, prepare_panel
 from lstm_app.data.prepare import (
     SPLITS,
     PreparedData,
@@ -47,6 +47,7 @@ from lstm_app.errors import UserInputError
 from lstm_app.evaluation.backtest import run_backtest
 from lstm_app.evaluation.metrics import finite_or_none, forecast_table, metrics_report
 from lstm_app.evaluation.panel import panel_summary, series_table
+from lstm_app.evaluation.panel_plots import plot_panel_forecast
 from lstm_app.evaluation.plots import plot_forecast, plot_loss
 from lstm_app.models.gates import plot_gates, trace_gates
 from lstm_app.runs.rundir import RunDir, file_fingerprint, first_difference, temporary_path
@@ -64,7 +65,8 @@ class TrainResult:
         model: the trained model.
         history: loss per epoch, `{"loss": [...], "val_loss": [...], ...}`.
         metrics: the content of `metrics.json`.
-        forecasts: the model's forecasts per split, `(windows, horizon)`, original units.
+        forecasts: the model's forecasts per split, `(windows, horizon)`, original units (a
+            panel: `{"test": [one array per series]}`).
         data: the prepared data the model was trained and evaluated on.
     """
 
@@ -243,9 +245,10 @@ def _fit_evaluate_write_panel(cfg: Config, run: RunDir, panel, verbose, resume):
     panel = panel or prepare_panel(cfg.data, cfg.seed)
     model, history = fit_in_run(cfg, run, joined_data(panel), verbose, resume)
     batch_size = cfg.training.batch_size
+    forecasts = [forecast(model, part, part.splits["test"], batch_size) for part in panel.parts]
     reports = [
-        metrics_report(part, {"test": forecast(model, part, part.splits["test"], batch_size)})
-        for part in panel.parts
+        metrics_report(part, {"test": values})
+        for part, values in zip(panel.parts, forecasts, strict=True)
     ]
     table = series_table(panel.ids, reports)
     metrics = {
@@ -253,11 +256,17 @@ def _fit_evaluate_write_panel(cfg: Config, run: RunDir, panel, verbose, resume):
         "series": {"scored": len(panel), "left_out": panel.skipped},
         "data": {**reports[0]["data"], "inputs": list(panel.feature_names)},
     }
+    run.write_scalers(panel_scalers(panel))
     run.write_file(RunDir.SERIES_METRICS, lambda path: table.to_csv(path, index=False))
     run.write_file(RunDir.LOSS_PLOT, lambda path: plot_loss(history, path))
+    run.write_file(
+        RunDir.FORECAST_PLOT, lambda path: plot_panel_forecast(panel, forecasts, table, path)
+    )
     run.write_file(RunDir.MODEL, model.save)
     run.write_metrics(finite_or_none(metrics))
-    return TrainResult(run.path, model, history, metrics, {}, panel)
+    if cfg.export.formats:
+        _export_whole(model, run, cfg.export.formats)
+    return TrainResult(run.path, model, history, metrics, {"test": forecasts}, panel)
 
 
 def _fit_evaluate_write(cfg: Config, run: RunDir, data: PreparedData | None, verbose, resume):
@@ -271,13 +280,14 @@ def _fit_evaluate_write(cfg: Config, run: RunDir, data: PreparedData | None, ver
     if cfg.evaluation.backtest.folds > 1:
         metrics["backtest"] = run_backtest(cfg, data, metrics, partial(forecast_fold, cfg))
     test = data.splits["test"]
-    run.write_scalers(
-        {
-            "features": data.feature_scaler.to_dict(data.feature_names),
-            "target": data.target_scaler.to_dict([data.series.target_name]),
-            "target_transforms": list(data.pipeline.names),
-        }
-    )
+    scalers = {
+        "features": data.feature_scaler.to_dict(data.feature_names),
+        "target": data.target_scaler.to_dict([data.series.target_name]),
+        "target_transforms": list(data.pipeline.names),
+    }
+    if test.window_scaling is not None:  # each window by its own statistics
+        scalers["window"] = test.window_scaling.to_dict(data.feature_names)
+    run.write_scalers(scalers)
     run.write_forecasts(forecast_table(data, test, forecasts["test"]))
     run.write_file(RunDir.LOSS_PLOT, lambda path: plot_loss(history, path))
     run.write_file(RunDir.FORECAST_PLOT, lambda path: plot_forecast(data, forecasts["test"], path))

@@ -87,7 +87,11 @@ def test_unknown_layer_key_is_refused():
             {"callbacks": {"early_stopping": {"monitor": "val_mae"}}},
             "training.callbacks.early_stopping.monitor: expected one of: val_loss, loss",
         ),
-        ("data", {"scaler": "robust"}, "data.scaler: expected one of: standard, minmax, none"),
+        (
+            "data",
+            {"scaler": "robust"},
+            "data.scaler: expected one of: standard, minmax, series, window, window_abs, none",
+        ),
         ("data", {"window": {"input_width": 0}}, "data.window.input_width: expected an integer"),
         ("data", {"window": 12}, "data.window: expected a mapping of keys, got 12"),
         ("data", {"features": "value"}, "data.features: expected a list, got 'value'"),

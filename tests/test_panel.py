@@ -15,7 +15,8 @@ TOURISM = REPO / "data" / "tourism_au_quarterly.csv"
 
 
 def _data(path, **keys) -> DataConfig:
-    raw = {"path": str(path), "target": "y", "time_column": "t", "series_id": "id", **keys}
+    raw = {"path": str(path), "target": "y", "time_column": "t", "series_id": "id"}
+    raw = {**raw, "scaler": "series", **keys}
     return build(DataConfig, raw, ("data",))
 
 
@@ -43,6 +44,7 @@ def test_the_tourism_panel_reads_as_304_quarterly_series():
             "time_column": "date",
             "series_id": ["state", "region", "purpose"],
             "static": ["state", "purpose"],
+            "scaler": "series",
         },
         ("data",),
     )
@@ -157,6 +159,7 @@ def _tourism(**keys) -> DataConfig:
         "season_length": 4,
         "window": {"input_width": 12, "horizon": 8},
         "split": {"test_last": 8, "val_last": 8},
+        "scaler": "series",
         **keys,
     }
     return build(DataConfig, raw, ("data",))
@@ -325,7 +328,7 @@ def _panel_config(tmp_path, epochs=3):
     path = _long(tmp_path, pd.DataFrame(rows))
     data = {"source": "csv", "path": str(path), "target": "y", "time_column": "t"}
     data |= {"series_id": "id", "season_length": 12, "window": {"input_width": 6, "horizon": 3}}
-    data |= {"split": {"test_last": 3, "val_last": 3}}
+    data |= {"split": {"test_last": 3, "val_last": 3}, "scaler": "series"}
     raw = tiny_config_dict(name="panel", data=data, training={"epochs": epochs})
     raw["data"].pop("sine")
     return write_yaml(tmp_path / "panel.yaml", raw)
@@ -385,7 +388,7 @@ def test_a_panel_run_resumes_exactly(tmp_path, capsys, monkeypatch):
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ({"export": {"formats": ["keras"]}}, r"export.formats: not yet with data.series_id"),
+        ({"export": {"formats": ["keras"]}}, r"export.formats: a panel scaled series by series"),
         ({"evaluation": {"backtest": {"folds": 2}}}, r"folds: not yet with data.series_id"),
     ],
 )
@@ -400,3 +403,28 @@ def test_what_a_panel_run_does_not_do_yet_is_refused(tmp_path, override, message
     path.write_text(yaml.safe_dump(raw))
     with pytest.raises(ConfigError, match=message):
         load_config(path)
+
+
+def test_lstm_compare_shows_a_panel_run_beside_a_single_series_run(tmp_path, capsys):
+    import json
+
+    from conftest import tiny_config_dict, write_yaml
+
+    from lstm_app.cli import lstm_compare, lstm_train
+
+    panel, single = tmp_path / "panel_run", tmp_path / "single_run"
+    args = ["--config", str(_panel_config(tmp_path)), "--run-dir", str(panel), "--quiet"]
+    assert lstm_train.main(args) == 0
+    tiny = write_yaml(tmp_path / "tiny.yaml", tiny_config_dict())
+    assert lstm_train.main(["--config", str(tiny), "--run-dir", str(single), "--quiet"]) == 0
+    out = tmp_path / "comparison"
+    assert lstm_compare.main([str(single), str(panel), "--out", str(out)]) == 0
+    capsys.readouterr()
+    table = (out / "comparison.md").read_text()
+    summary = json.loads((panel / "metrics.json").read_text())["panel"]
+    row = next(line for line in table.splitlines() if line.startswith("| panel_run |"))
+    assert row.startswith("| panel_run | y | 3 | 3 | ")
+    assert f"{summary['model']['mase']['mean']:.4g}" in row
+    assert f"{summary['wins']['seasonal_naive']:.0%} of the series" in row
+    assert "| single_run | value | 1 |" in table
+    assert (out / "comparison.png").read_bytes()[:4] == b"\x89PNG"

@@ -152,7 +152,9 @@ class DataConfig:
     season_length: int = bounded(1, ge=1, le=limit(1_000_000))
     window: WindowConfig = field(default_factory=WindowConfig)
     split: SplitConfig = field(default_factory=SplitConfig)
-    scaler: Literal["standard", "minmax", "none"] = "standard"  # fitted on the train split only
+    # fitted on the train split only; series: each series of a panel by its own train part
+    # (one series: as standard); window, window_abs: each window by its own statistics
+    scaler: Literal["standard", "minmax", "series", "window", "window_abs", "none"] = "standard"
     sine: SineConfig = field(default_factory=SineConfig)  # used when source is sine
 
     def _finish(self):
@@ -212,6 +214,13 @@ class DataConfig:
             return None
         if self.source != "csv":
             raise ConfigError(("series_id",), "needs data.source: csv (a long-format file)")
+        if self.scaler in ("standard", "minmax"):
+            raise ConfigError(
+                ("scaler",),
+                f"{self.scaler} scales one series; a panel (data.series_id) takes series (each "
+                "series by its own train part's mean and std), window or window_abs (each "
+                "window by its own statistics, inside the exported model) or none",
+            )
         ids = (self.series_id,) if isinstance(self.series_id, str) else self.series_id
         if not ids:
             raise ConfigError(("series_id",), "expected a column name or a list of them, got []")
@@ -468,6 +477,11 @@ class TrainingConfig:
     # a million windows a batch: more than a step can hold in memory for any real window
     batch_size: int = bounded(64, ge=1, le=limit(1_000_000))
     shuffle: bool = True  # reshuffle the training windows every epoch
+    # train on every stride-th window of each series (1: every window)
+    stride: int = bounded(1, ge=1, le=limit(1_000_000))
+    # each epoch, draw this many training windows of each series (with replacement), from the
+    # seed and the epoch alone (as NeuralForecast's windows_batch_size); None: every window
+    windows_per_series: int | None = bounded(None, ge=1, le=limit(1_000_000))
     jit_compile: bool = False  # compile the training step with XLA (Keras leaves it off on CPU)
     # 10,000 steps a call: the gain stops after a few dozen (see README, Training speed)
     steps_per_execution: int = bounded(1, ge=1, le=limit(10_000))  # steps per call into the graph
@@ -536,8 +550,12 @@ class Config:
         if self.data.series_id is None:
             return
         panel = "not yet with data.series_id (a panel run)"
-        if self.export.formats:
-            raise ConfigError(("export", "formats"), f"{panel}; set it to []")
+        if self.export.formats and self.data.scaler == "series":
+            raise ConfigError(
+                ("export", "formats"),
+                "a panel scaled series by series (data.scaler: series) is not exported yet: "
+                "set data.scaler: window (each window scaled inside the model) or formats: []",
+            )
         if self.evaluation.backtest.folds > 1:
             raise ConfigError(("evaluation", "backtest", "folds"), f"{panel}; set it to 1")
         if self.data.transforms == "auto":

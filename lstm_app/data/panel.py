@@ -29,7 +29,7 @@ from lstm_app.data.io import (
     read_csv,
     rows_series,
 )
-from lstm_app.data.prepare import PreparedData, join_splits, one_hot, prepare_data
+from lstm_app.data.prepare import PreparedData, Scaler, join_splits, one_hot, prepare_data
 from lstm_app.errors import DataError, without_source
 
 ID_SEPARATOR = "|"  # between the cells of several id columns: "ACT|Canberra|Business"
@@ -140,7 +140,8 @@ def read_panel(data: DataConfig) -> Panel:
 @dataclass(frozen=True)
 class PreparedPanel:
     """A panel prepared for one global model: each series transformed, split by time and scaled
-    on its own train part (`scaler: series`), with the same input columns.
+    on its own train part (`scaler: series`) or window by window (`window`, `window_abs`), with
+    the same input columns.
 
     Attributes:
         ids: the series kept, in the panel's order.
@@ -220,6 +221,7 @@ def _with_static(part: PreparedData, values: np.ndarray) -> PreparedData:
                 [split.features, np.broadcast_to(values, (len(split.features), len(values)))],
                 axis=1,
             ).astype(np.float32),
+            window_scaling=split.window_scaling and split.window_scaling.with_columns(len(values)),
         )
         for name, split in part.splits.items()
     }
@@ -233,3 +235,35 @@ def joined_data(prepared: PreparedPanel, names=("train", "val")) -> PreparedData
     score each series with its own part."""
     splits = {name: join_splits([part.splits[name] for part in prepared.parts]) for name in names}
     return replace(prepared.parts[0], splits=splits, feature_names=prepared.feature_names)
+
+
+def panel_scalers(prepared: PreparedPanel) -> dict:
+    """What `scaler.json` holds for a panel: with `scaler: series`, each series' statistics
+    (`{"kind": "series", "series": {id: {"features": .., "target": ..}}}`); else the one set
+    of statistics every series shares (none: offset 0, scale 1) over the panel's inputs, and
+    the window scaling, as for one series."""
+    first = prepared.parts[0]
+    transforms = list(first.pipeline.names)
+    if first.feature_scaler.kind == "series":
+        return {
+            "kind": "series",
+            "series": {
+                series_id: {
+                    "features": part.feature_scaler.to_dict(part.feature_names),
+                    "target": part.target_scaler.to_dict([part.series.target_name]),
+                }
+                for series_id, part in zip(prepared.ids, prepared.parts, strict=True)
+            },
+            "target_transforms": transforms,
+        }
+    n = len(prepared.feature_names)
+    features = Scaler(first.feature_scaler.kind, np.zeros(n), np.ones(n))  # none, window
+    scalers = {
+        "features": features.to_dict(prepared.feature_names),
+        "target": first.target_scaler.to_dict([first.series.target_name]),
+        "target_transforms": transforms,
+    }
+    scaling = first.splits["train"].window_scaling
+    if scaling is not None:
+        scalers["window"] = scaling.to_dict(prepared.feature_names)
+    return scalers

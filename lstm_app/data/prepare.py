@@ -20,6 +20,7 @@ from lstm_app.config.schema import Config, DataConfig, SplitConfig
 from lstm_app.data.choose import AUTO, TransformChoice, candidate_name, candidates
 from lstm_app.data.io import TimeSeries, load_series
 from lstm_app.data.transforms import TargetPipeline, TransformError
+from lstm_app.data.window_scaling import WINDOW_SCALERS, WindowScaling
 from lstm_app.data.windows import count_windows, window_views
 from lstm_app.errors import DataError, UserInputError, without_source
 
@@ -52,12 +53,14 @@ def split_bounds(n_rows: int, split: SplitConfig) -> dict[str, tuple[int, int]]:
 class Scaler:
     """Per-column scaling `(x - offset) / scale`, with statistics of the train split.
 
-    `standard`: offset = mean, scale = standard deviation; `minmax`: offset = min,
-    scale = max - min; `none`: offset 0, scale 1. A column constant in the train split
-    gets scale 1, so it stays finite.
+    `standard` (and `series`, which a panel fits to each series): offset = mean, scale =
+    standard deviation; `minmax`: offset = min, scale = max - min; `none`, `window` and
+    `window_abs`: offset 0, scale 1 (the window scalers scale each window by its own
+    statistics: `lstm_app.data.window_scaling`). A column constant in the train split gets
+    scale 1, so it stays finite.
 
     Attributes:
-        kind: `standard`, `minmax` or `none`.
+        kind: one of `data.scaler`'s values.
         offset: `(columns,)` float64.
         scale: `(columns,)` float64.
     """
@@ -70,14 +73,16 @@ class Scaler:
     def fit(cls, kind: str, values: np.ndarray, passthrough=None) -> "Scaler":
         """Fits to `values` of shape `(time, columns)`; `passthrough` `(columns,)` marks
         columns left as they are (offset 0, scale 1), such as one-hot columns."""
-        if kind == "standard":
+        if kind in ("standard", "series"):
             offset, scale = values.mean(axis=0), values.std(axis=0)
         elif kind == "minmax":
             offset, scale = values.min(axis=0), values.max(axis=0) - values.min(axis=0)
-        elif kind == "none":
+        elif kind in ("none", *WINDOW_SCALERS):
             offset, scale = np.zeros(values.shape[1]), np.ones(values.shape[1])
         else:
-            raise ValueError(f"kind must be standard, minmax or none, got {kind!r}")
+            raise ValueError(
+                f"kind must be standard, series, minmax, none, window or window_abs, got {kind!r}"
+            )
         scale = np.where(scale > 0, scale, 1.0)
         if passthrough is not None:
             offset = np.where(passthrough, 0.0, offset)
@@ -119,6 +124,10 @@ class SplitData:
         starts: for a split that joins several series end to end (`join_splits`), the first
             row of each window, none crossing from one series into the next; None: every
             window of the rows.
+        window_scaling: with `data.scaler: window` or `window_abs`, how each window is scaled
+            by its own statistics (`features` and `target` are then unscaled); else None.
+        series_windows: with `starts`, how many of them each series has, in order (their
+            starts come series by series); None: one series.
     """
 
     name: str
@@ -131,6 +140,8 @@ class SplitData:
     input_width: int
     horizon: int
     starts: np.ndarray | None = None
+    window_scaling: WindowScaling | None = None
+    series_windows: np.ndarray | None = None
 
     @property
     def n_windows(self) -> int:
@@ -139,8 +150,21 @@ class SplitData:
         return count_windows(len(self.target), self.input_width, self.horizon)
 
     def windows(self):
-        """Scaled inputs `(n, input_width, n_features)` and targets `(n, horizon)` (views)."""
-        return window_views(self.features, self.target, self.input_width, self.horizon)
+        """Scaled inputs `(n, input_width, n_features)` and targets `(n, horizon)`, as the
+        model sees them: views, or copies scaled window by window (`window_scaling`)."""
+        inputs, targets = window_views(self.features, self.target, self.input_width, self.horizon)
+        if self.window_scaling is None:
+            return inputs, targets
+        loc, scale = self.target_statistics()
+        scaled = self.window_scaling.scale_inputs(inputs.astype(np.float64))
+        return scaled.astype(np.float32), ((targets - loc) / scale).astype(np.float32)
+
+    def target_statistics(self):
+        """With `window_scaling`: `loc, scale` `(n, 1)` of each window's target over its input
+        rows, which scale its targets (see `lstm_app.data.window_scaling`)."""
+        starts = np.arange(self.n_windows) if self.starts is None else self.starts
+        history = self.target.astype(np.float64)[starts[:, None] + np.arange(self.input_width)]
+        return self.window_scaling.target_statistics(history)
 
     def raw_target_windows(self) -> np.ndarray:
         """The targets of every window in original units, `(n, horizon)`."""
@@ -198,7 +222,11 @@ class PreparedData:
 
     def to_original_units(self, split: SplitData, scaled: np.ndarray) -> np.ndarray:
         """Model outputs `(windows, horizon)` for `split`, unscaled and untransformed."""
-        transformed = self.target_scaler.inverse_transform(scaled.astype(np.float64))
+        scaled = scaled.astype(np.float64)
+        if split.window_scaling is not None:
+            loc, scale = split.target_statistics()
+            scaled = scaled * scale + loc
+        transformed = self.target_scaler.inverse_transform(scaled)
         return self.pipeline.invert(transformed, split.origins())
 
 
@@ -226,7 +254,25 @@ def join_splits(splits) -> SplitData:
         input_width=first.input_width,
         horizon=first.horizon,
         starts=np.concatenate(starts).astype(np.int64),
+        window_scaling=first.window_scaling,
+        series_windows=np.array([len(s) for s in starts], dtype=np.int64),
     )
+
+
+def every_stride(split: SplitData, stride: int) -> SplitData:
+    """`split` with every `stride`-th window of each series only (`training.stride`), from
+    each series' first window on."""
+    if stride == 1:
+        return split
+    if split.starts is None:
+        starts = np.arange(0, split.n_windows, stride, dtype=np.int64)
+        return replace(split, starts=starts, series_windows=np.array([len(starts)]))
+    kept, counts, first = [], [], 0
+    for count in split.series_windows:
+        kept.append(split.starts[first : first + count : stride])
+        counts.append(len(kept[-1]))
+        first += count
+    return replace(split, starts=np.concatenate(kept), series_windows=np.array(counts))
 
 
 def one_hot(labels: np.ndarray, categories) -> np.ndarray:
@@ -333,6 +379,11 @@ def prepare_data(
     target_scaler = Scaler.fit(data.scaler, pipeline.transformed[train_rows, None])
     scaled_features = feature_scaler.transform(features).astype(np.float32)
     scaled_target = target_scaler.transform(pipeline.transformed[:, None])[:, 0].astype(np.float32)
+    window_scaling = (
+        WindowScaling(data.scaler, tuple(bool(not p) for p in passthrough))
+        if data.scaler in WINDOW_SCALERS
+        else None
+    )
     splits = {}
     for name, (start, stop) in bounds.items():
         rows = slice(start, stop)
@@ -346,6 +397,7 @@ def prepare_data(
             first_row=start,
             input_width=width,
             horizon=horizon,
+            window_scaling=window_scaling,
         )
     return PreparedData(
         series,

@@ -54,7 +54,12 @@ def window_views(features: np.ndarray, target: np.ndarray, input_width: int, hor
 
 
 def make_dataset(
-    split: "SplitData", batch_size: int, shuffle: bool = False, seed: int = 0, epoch=0
+    split: "SplitData",
+    batch_size: int,
+    shuffle: bool = False,
+    seed: int = 0,
+    epoch=0,
+    windows_per_series: int | None = None,
 ):
     """A `tf.data.Dataset` of `(inputs, targets)` batches cut from one split: one epoch.
 
@@ -71,10 +76,14 @@ def make_dataset(
         epoch: the epoch whose order to give: an int, or an int64 `tf.Variable` that is read
             each time the dataset is iterated (`training.fit.EpochNumber` sets it as each epoch
             begins, so `fit` gets epoch e's order at epoch e).
+        windows_per_series: each epoch, draw this many windows of each series, with
+            replacement, from `(seed, epoch)` alone, in a shuffled order (`sampled_starts`);
+            None: every window.
 
     Returns:
         Batches of inputs `(batch, input_width, n_features)` float32 and targets
-        `(batch, horizon)` float32.
+        `(batch, horizon)` float32; with `split.window_scaling`, each window scaled by its own
+        statistics (`lstm_app.data.window_scaling`).
     """
     import tensorflow as tf  # here, so that config and data errors never wait for TensorFlow
 
@@ -84,12 +93,20 @@ def make_dataset(
     target_steps = tf.range(split.horizon, dtype=tf.int64) + split.input_width  # (horizon,)
     n = split.n_windows
     table = None if split.starts is None else tf.constant(split.starts)  # joined series
+    scaling = split.window_scaling
+    ops = None
+    if scaling is not None:
+        from keras import ops
 
     def gather(starts):  # starts: (batch,) first row of each window (or its index in `table`)
         if table is not None:
             starts = tf.gather(table, starts)
         inputs = tf.gather(features, starts[:, None] + input_steps)  # (batch, width, n_features)
         targets = tf.gather(target, starts[:, None] + target_steps)  # (batch, horizon)
+        if scaling is not None:  # each window by its own statistics
+            history = tf.gather(target, starts[:, None] + input_steps)  # (batch, width)
+            loc, scale = scaling.target_statistics(history, ops)
+            inputs, targets = scaling.scale_inputs(inputs, ops), (targets - loc) / scale
         return inputs, targets
 
     def shuffled_starts(_):  # the window starts of the epoch, shuffled, in batches
@@ -98,9 +115,34 @@ def make_dataset(
         starts = tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64), seed=key)
         return tf.data.Dataset.from_tensor_slices(starts).batch(batch_size)
 
-    if shuffle:
+    if windows_per_series is not None:
+        counts = split.series_windows if split.series_windows is not None else [n]
+        n = len(counts) * windows_per_series
+
+        def drawn(_):
+            key = tf.stack([tf.constant(seed, tf.int64), tf.cast(epoch, tf.int64)])
+            starts = sampled_starts(counts, windows_per_series, key)
+            return tf.data.Dataset.from_tensor_slices(starts).batch(batch_size)
+
+        batches = tf.data.Dataset.from_tensors(0).flat_map(drawn)
+    elif shuffle:
         batches = tf.data.Dataset.from_tensors(0).flat_map(shuffled_starts)
     else:  # the same batches without flat_map, whose function costs ~5 ms per iterator (2 cores)
         batches = tf.data.Dataset.range(n).batch(batch_size)
     batches = batches.apply(tf.data.experimental.assert_cardinality(math.ceil(n / batch_size)))
     return batches.map(gather).prefetch(tf.data.AUTOTUNE)
+
+
+def sampled_starts(counts, per_series: int, key):
+    """`(len(counts) * per_series,)` int64 indices of windows: `per_series` drawn uniformly,
+    with replacement, from each series' own (series `i` holds the `counts[i]` indices after
+    those of the series before it), in an order shuffled from `key` `(2,)` int64 alone."""
+    import tensorflow as tf
+
+    counts = tf.constant(counts, tf.int64)  # (series,)
+    firsts = tf.cumsum(counts, exclusive=True)
+    uniform = tf.random.stateless_uniform([tf.size(counts), per_series], seed=key, dtype=tf.float64)
+    drawn = firsts[:, None] + tf.cast(
+        tf.floor(uniform * tf.cast(counts[:, None], tf.float64)), tf.int64
+    )
+    return tf.random.experimental.stateless_shuffle(tf.reshape(drawn, [-1]), seed=key + 1)

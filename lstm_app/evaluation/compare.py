@@ -26,28 +26,68 @@ class Run:
         path: the run directory.
         config: its resolved config (plain values).
         metrics: its `metrics.json`.
-        forecasts: its `forecasts.csv`: time, step, actual, predicted and the baselines.
+        forecasts: its `forecasts.csv`: time, step, actual, predicted and the baselines
+            (None for a panel, whose series are scored in `series_metrics.csv`).
     """
 
     path: Path
     config: dict
     metrics: dict
-    forecasts: pd.DataFrame
+    forecasts: pd.DataFrame | None
 
     @property
     def name(self) -> str:
         return self.path.name
 
+    @property
+    def is_panel(self) -> bool:
+        return "panel" in self.metrics
+
 
 def load_run(path) -> Run:
     """Reads a finished run directory; UserInputError if it is not one."""
     run = RunDir.finished(path)
-    return Run(run.path, run.read_config(), run.read_metrics(), run.read_forecasts())
+    metrics = run.read_metrics()
+    forecasts = None if "panel" in metrics else run.read_forecasts()
+    return Run(run.path, run.read_config(), metrics, forecasts)
 
 
 def comparison_table(runs: list[Run]) -> str:
-    """A markdown table: per run, the data, the model's test MAE, RMSE, MASE and sMAPE, and the
-    MAE and MASE of the persistence and seasonal naive baselines on the same windows."""
+    """Markdown tables: per run of one series, the data, the model's test MAE, RMSE, MASE and
+    sMAPE, and the MAE and MASE of the persistence and seasonal naive baselines on the same
+    windows; per panel run, the mean and median MASE of the model and the baselines over the
+    series and the share of series the model beats seasonal naive on."""
+    single = [run for run in runs if not run.is_panel]
+    panels = [run for run in runs if run.is_panel]
+    tables = ([_single_table(single)] if single else []) + (
+        [_panel_table(panels)] if panels else []
+    )
+    return "\n\n".join(tables)
+
+
+def _panel_table(runs: list[Run]) -> str:
+    header = (
+        "| run (panel) | target | horizon | series | MASE mean | MASE median | "
+        "persistence MASE mean | seasonal naive MASE mean | seasonal naive MASE median | "
+        "beats seasonal naive on |"
+    )
+    lines = [header, "|" + " --- |" * (header.count("|") - 1)]
+    n = number_text
+    for run in runs:
+        panel = run.metrics["panel"]
+        model, naive = panel["model"]["mase"], panel["seasonal_naive"]["mase"]
+        wins = panel["wins"].get("seasonal_naive")
+        lines.append(
+            f"| {run.name} | {run.config['data']['target']} | "
+            f"{run.config['data']['window']['horizon']} | {run.metrics['series']['scored']} | "
+            f"{n(model['mean'])} | {n(model['median'])} | "
+            f"{n(panel['persistence']['mase']['mean'])} | {n(naive['mean'])} | "
+            f"{n(naive['median'])} | {'-' if wins is None else f'{wins:.0%}'} of the series |"
+        )
+    return "\n".join(lines)
+
+
+def _single_table(runs: list[Run]) -> str:
     header = (
         "| run | target | horizon | test windows | MAE | RMSE | MASE | sMAPE % | "
         "persistence MAE | persistence MASE | seasonal naive MAE (m) | seasonal naive MASE |"
@@ -69,13 +109,18 @@ def comparison_table(runs: list[Run]) -> str:
 
 
 def plot_comparison(runs: list[Run], path) -> None:
-    """Every run's first-step test forecasts over its actual values, one panel per target."""
+    """Every single-series run's first-step test forecasts over its actual values, one panel
+    per target; panel runs, one bar per run: their mean MASE beside seasonal naive's."""
     groups: dict[str, list[Run]] = {}
     for run in runs:
-        groups.setdefault(run.config["data"]["target"], []).append(run)
+        key = "panels (mean MASE over the series)" if run.is_panel else run.config["data"]["target"]
+        groups.setdefault(key, []).append(run)
     fig = Figure(figsize=(10, 4 * len(groups)), layout="constrained")
     axes = np.atleast_1d(fig.subplots(len(groups), 1))
     for ax, (target, members) in zip(axes, groups.items(), strict=True):
+        if members[0].is_panel:
+            _plot_panels(ax, members)
+            continue
         first = members[0].forecasts
         first = first[first["step"] == 1]
         ax.plot(first["time"], first["actual"], color="black", lw=1.5, label="actual")
@@ -92,3 +137,18 @@ def plot_comparison(runs: list[Run], path) -> None:
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8)
     fig.savefig(path, format="png", dpi=100)
+
+
+def _plot_panels(ax, runs: list[Run]) -> None:
+    """Bars: each panel run's mean MASE over its series, beside seasonal naive's on them."""
+    x = np.arange(len(runs))
+    model = [run.metrics["panel"]["model"]["mase"]["mean"] or np.nan for run in runs]
+    naive = [run.metrics["panel"]["seasonal_naive"]["mase"]["mean"] or np.nan for run in runs]
+    ax.bar(x - 0.2, model, width=0.4, label="model")
+    ax.bar(x + 0.2, naive, width=0.4, label="seasonal naive", color="gray")
+    ax.axhline(1.0, color="black", lw=0.8, ls=":")
+    ax.set_xticks(x, [run.name for run in runs], fontsize=8)
+    ax.set_title("Panels: mean MASE over the series (test blocks)")
+    ax.set_ylabel("MASE")
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.legend(fontsize=8)

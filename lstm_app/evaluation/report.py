@@ -218,7 +218,7 @@ def panel_run_summary(metrics: dict, run: RunDir) -> str:
     if series["left_out"]:
         lines.append(_left_out(series["left_out"]) + ".")
     lines.append(
-        f"Results: {run.path}/ ({RunDir.METRICS}, {RunDir.SERIES_METRICS}, {RunDir.LOSS_PLOT}, "
-        f"{RunDir.MODEL})"
+        f"Results: {run.path}/ ({RunDir.METRICS}, {RunDir.SERIES_METRICS}, "
+        f"{RunDir.FORECAST_PLOT}, {RunDir.LOSS_PLOT}, {RunDir.MODEL})"
     )
     return "\n".join(lines)

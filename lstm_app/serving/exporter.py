@@ -67,6 +67,7 @@ def metadata(run: RunDir, spec: ServingSpec, formats) -> dict:
             "target": [spec.target_offset, spec.target_scale],
             "kind": data.get("scaler"),
             "note": "(offset, scale): scaled = (x - offset) / scale; already inside every format",
+            **_window_card(spec),
         },
         "formats": {name: FORMATS[name].artefact for name in FORMATS.names() if name in formats},
         "tflite": {"rows": spec.rows, "batch": "dynamic (resize the input)"},
@@ -74,10 +75,34 @@ def metadata(run: RunDir, spec: ServingSpec, formats) -> dict:
         "config_sha256": config_sha256(config_text),
         "config": config,
         "serving_spec": spec.to_dict(),
-        "test_metrics": {
-            "model": {k: metrics["test"].get(k) for k in overall},
-            **{name: {k: m.get(k) for k in overall} for name, m in metrics["baselines"].items()},
-        },
+        "test_metrics": _test_metrics(metrics, overall),
+        **_panel_card(data, metrics),
+    }
+
+
+def _test_metrics(metrics: dict, overall) -> dict:
+    """The card's test metrics: the model's and the baselines' (a panel: its summary)."""
+    if "panel" in metrics:
+        return metrics["panel"]
+    return {
+        "model": {k: metrics["test"].get(k) for k in overall},
+        **{name: {k: m.get(k) for k in overall} for name, m in metrics["baselines"].items()},
+    }
+
+
+def _panel_card(data: dict, metrics: dict) -> dict:
+    """For a panel: how its series are named and which were scored."""
+    if data.get("series_id") is None:
+        return {}
+    ids = data["series_id"]
+    return {
+        "series": {
+            "id_columns": [ids] if isinstance(ids, str) else list(ids),
+            "static": list(data.get("static") or ()),
+            "scored": metrics["series"]["scored"],
+            "note": "any series forecasts from its own raw window (its static labels one-hot, "
+            "as inputs.columns name them); lstm-predict --input a long CSV forecasts each",
+        }
     }
 
 
@@ -117,3 +142,18 @@ def export_run(run_dir, formats, out=None, where: str = "") -> Path:
             f"{path}: cannot be read as a Keras model: {first_line(err)}"
         ) from None
     return export_model(model, run, formats, out, where)
+
+
+def _window_card(spec) -> dict:
+    """The card's words on window scaling (`data.scaler: window`, `window_abs`), if used."""
+    if spec.window_scaler is None:
+        return {}
+    columns = [n for n, on in zip(spec.inputs, spec.window_columns, strict=False) if on]
+    return {
+        "window": {
+            "kind": spec.window_scaler,
+            "columns": columns,
+            "note": "each window scaled by its own statistics over its input rows, inside the "
+            "model: no per-series statistics to apply",
+        }
+    }

@@ -5,8 +5,9 @@
 
 The serving model wraps the trained model between two layers: `ToModelInputs` applies the
 target's transforms, drops the rows they leave undefined and scales every column with the
-train split's statistics; `ToOriginalUnits` unscales the model's outputs and inverts the
-transforms from the raw window's own target values. Both are written with `keras.ops`, so the
+train split's statistics (or, with `data.scaler: window`, each window by its own);
+`ToOriginalUnits` unscales the model's outputs and inverts the transforms from the raw window's
+own target values. Both are written with `keras.ops`, so the
 whole thing exports as one graph: a consumer feeds raw values and reads forecasts, with no
 scaler file to apply and no lstm_app to install (but for the `.keras` file, which needs the
 layers registered by importing `lstm_app.serving.graph`).
@@ -74,7 +75,10 @@ class ToModelInputs(keras.layers.Layer):
             # no empty pieces: TFLite's concatenation mishandles zero-width inputs
             widths = [i, 1, s.n_features - i - 1]
             features = ops.concatenate([p for p, w in zip(pieces, widths, strict=True) if w], -1)
-        return (features - self._offset) / self._scale
+        features = (features - self._offset) / self._scale
+        if s.window_scaling is not None:  # each window by its own statistics
+            features = s.window_scaling.scale_inputs(features, ops)
+        return features
 
     def compute_output_shape(self, input_shape):
         batch, time, _ = input_shape
@@ -101,8 +105,12 @@ class ToOriginalUnits(keras.layers.Layer):
         scaled, raw = inputs
         s = self._s
         raw = raw[:, -s.rows :, :]  # the rows ToModelInputs used
-        forecast = scaled * s.target_scale + s.target_offset
         stages = _stages(raw[:, :, s.target_index], self._steps)
+        if s.window_scaling is not None:  # by the statistics the targets were scaled with
+            history = (stages[-1] - s.target_offset) / s.target_scale  # the model's input rows
+            loc, scale = s.window_scaling.target_statistics(history, ops)
+            scaled = scaled * scale + loc
+        forecast = scaled * s.target_scale + s.target_offset
         # each stage's inverse starts from the stage before it, up to the window's last row
         for step, history in zip(reversed(self._steps), reversed(stages[:-1]), strict=True):
             forecast = step.inverse_ops(forecast, history)

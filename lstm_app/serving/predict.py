@@ -22,6 +22,7 @@ from pandas.tseries.frequencies import to_offset
 
 from lstm_app.config.load import config_from_dict
 from lstm_app.data.io import infer_frequency, load_series, series_step, step_text, time_text
+from lstm_app.data.panel import read_panel
 from lstm_app.data.prepare import one_hot
 from lstm_app.errors import DataError, UserInputError, first_line
 from lstm_app.serving.formats import (
@@ -248,25 +249,31 @@ def forecast_csv(
     forecaster: Forecaster, csv, all_windows: bool = False, batch_size: int = BATCH_SIZE
 ) -> pd.DataFrame:
     """Forecasts from the last `rows` rows of `csv` (or from every window of them, run
-    `batch_size` windows at a time).
+    `batch_size` windows at a time); for a model trained on a panel, of every series in the
+    long-format `csv` (`panel_inputs`).
 
     Returns:
         One row per origin and step: `origin` (the time of the last row used), `time` (the
-        forecast's time, continuing the time column's frequency), `step`, `forecast`.
+        forecast's time, continuing the time column's frequency), `step`, `forecast`; a panel's
+        rows start with `series`, the series' id.
     """
-    values, times = raw_inputs(forecaster, csv)
     spec = forecaster.spec
-    rows = spec.rows
-    if len(values) < rows:
-        lag = f" + {spec.lag} for the transforms" if spec.lag else ""
-        raise DataError(
-            f"{csv}: has {len(values)} usable rows; the model needs the last {rows} "
-            f"(input_width {spec.input_width}{lag})"
-        )
-    windows = np.lib.stride_tricks.sliding_window_view(values, rows, axis=0).transpose(0, 2, 1)
-    if not all_windows:
-        windows = windows[-1:]
-    origins = np.arange(len(values) - len(windows), len(values))
+    panel = forecaster.metadata.get("series") is not None
+    inputs = panel_inputs(forecaster, csv) if panel else [(None, *raw_inputs(forecaster, csv))]
+    rows, windows, origins = spec.rows, [], []
+    for series_id, values, _ in inputs:
+        if len(values) < rows:
+            lag = f" + {spec.lag} for the transforms" if spec.lag else ""
+            which = f"series '{series_id}' " if panel else ""
+            raise DataError(
+                f"{csv}: {which}has {len(values)} usable rows; the model needs the last {rows} "
+                f"(input_width {spec.input_width}{lag})"
+            )
+        cut = np.lib.stride_tricks.sliding_window_view(values, rows, axis=0).transpose(0, 2, 1)
+        cut = cut if all_windows else cut[-1:]
+        windows.append(cut)
+        origins.append(np.arange(len(values) - len(cut), len(values)))
+    windows = np.concatenate(windows)
     if len(windows) == 0:  # never handed to a runtime (onnxruntime aborts on an empty batch)
         raise DataError(f"{csv}: no window to forecast from")
     forecasts = np.concatenate(
@@ -275,23 +282,60 @@ def forecast_csv(
             for i in range(0, len(windows), batch_size)
         ]
     ).astype(np.float64)
-    frequency = _input_frequency(times, forecaster.metadata["inputs"].get("frequency"), csv)
-    whole_step = 1
-    if not np.issubdtype(times.dtype, np.datetime64):  # steps: numbered on at their own step
-        whole_step = series_step(times)[0] or 1
-    table = []
-    for i, origin in enumerate(origins):
-        stamps = _future(times[origin], frequency, spec.horizon, whole_step)
-        for step in range(spec.horizon):
-            table.append(
-                {
+    table, done = [], 0
+    for (series_id, _, times), starts in zip(inputs, origins, strict=True):
+        frequency = _input_frequency(times, forecaster.metadata["inputs"].get("frequency"), csv)
+        whole_step = 1
+        if not np.issubdtype(times.dtype, np.datetime64):  # steps: numbered on at their own step
+            whole_step = series_step(times)[0] or 1
+        for origin in starts:
+            stamps = _future(times[origin], frequency, spec.horizon, whole_step)
+            for step in range(spec.horizon):
+                row = {} if series_id is None else {"series": series_id}
+                row |= {
                     "origin": time_text(times[origin]),
                     "time": stamps[step],
                     "step": step + 1,
-                    "forecast": forecasts[i, step],
+                    "forecast": forecasts[done, step],
                 }
-            )
+                table.append(row)
+            done += 1
     return pd.DataFrame(table)
+
+
+def panel_inputs(forecaster: Forecaster, csv) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """Each series of a long-format CSV, read and checked as the panel was in training:
+    `[(id, values (time, inputs) float32, times (time,))]`, its static labels one-hot as the
+    card's input columns name them. DataError, naming the series, for a label the model was
+    not trained on."""
+    config = config_from_dict(forecaster.metadata["config"])
+    data = replace(config.data, path=Path(csv))
+    try:
+        panel = read_panel(data)
+    except DataError as err:
+        raise DataError(_as_input_message(str(err), data)) from None
+    spec = forecaster.spec
+    for column, labels in panel.static.items():
+        known = spec.categorical.get(column, [])
+        for series_id, label in zip(panel.ids, labels, strict=True):
+            if label not in known:
+                raise DataError(
+                    f"{csv}: series '{series_id}', column '{column}': '{label}' was not among "
+                    f"the model's labels ({', '.join(known)}); it cannot forecast this series"
+                )
+    inputs = []
+    for i, (series_id, series) in enumerate(zip(panel.ids, panel.series, strict=True)):
+        columns = []
+        for name in spec.inputs:
+            column, _, label = name.partition("=")
+            if column in panel.static and label:
+                columns.append(np.full(len(series), float(panel.static[column][i] == label)))
+            elif column in spec.categorical and label:
+                columns.append(one_hot(series.columns[column], [label])[:, 0])
+            else:
+                columns.append(series.columns[name])
+        inputs.append((series_id, np.stack(columns, axis=1).astype(np.float32), series.times))
+    return inputs
 
 
 def _input_frequency(times: np.ndarray, trained: str | None, csv) -> str | None:

@@ -7,6 +7,8 @@ import dataclasses
 from dataclasses import dataclass
 
 from lstm_app.data.transforms import transforms_lag
+from lstm_app.data.window_scaling import WindowScaling
+from lstm_app.errors import UserInputError
 from lstm_app.runs.rundir import RunDir
 
 
@@ -23,7 +25,10 @@ class ServingSpec:
         feature_offset, feature_scale: `(n_features,)` the feature scaler's statistics.
         target_offset, target_scale: the target scaler's statistics.
         input_width, horizon: the window the model was trained on.
-        categorical: `{column: [labels]}` for one-hot columns.
+        categorical: `{column: [labels]}` for one-hot columns (and a panel's static columns).
+        window_scaler: `window` or `window_abs` when each window is scaled by its own
+            statistics (`lstm_app.data.window_scaling`), else None; `window_columns`
+            `(n_features,)` marks the columns it scales.
     """
 
     inputs: tuple[str, ...]
@@ -40,6 +45,15 @@ class ServingSpec:
     input_width: int
     horizon: int
     categorical: dict
+    window_scaler: str | None = None
+    window_columns: tuple[bool, ...] = ()
+
+    @property
+    def window_scaling(self) -> WindowScaling | None:
+        """The WindowScaling of the model's inputs, or None."""
+        if self.window_scaler is None:
+            return None
+        return WindowScaling(self.window_scaler, self.window_columns)
 
     @property
     def lag(self) -> int:
@@ -66,6 +80,12 @@ class ServingSpec:
         run = RunDir(run_dir)
         config, scalers = run.read_config(), run.read_scalers()
         data = config["data"]
+        if scalers.get("kind") == "series":
+            raise UserInputError(
+                f"{run.path}: a panel scaled series by series (data.scaler: series) needs each "
+                "series' statistics beside the model, which export does not carry yet; train "
+                "it with data.scaler: window (each window scaled inside the model)"
+            )
         features = scalers["features"]["columns"]
         names = list(features)
         target = data["target"]
@@ -73,8 +93,9 @@ class ServingSpec:
         (target_stats,) = scalers["target"]["columns"].values()
         categorical = {
             column: [name.split("=", 1)[1] for name in names if name.startswith(f"{column}=")]
-            for column in data.get("categorical") or ()
+            for column in (*(data.get("categorical") or ()), *(data.get("static") or ()))
         }
+        window = scalers.get("window")
         return cls(
             inputs=tuple(inputs),
             target=target,
@@ -90,4 +111,6 @@ class ServingSpec:
             input_width=int(data["window"]["input_width"]),
             horizon=int(data["window"]["horizon"]),
             categorical=categorical,
+            window_scaler=window and window["kind"],
+            window_columns=tuple(n in window["columns"] for n in names) if window else (),
         )

@@ -13,7 +13,7 @@ import keras
 import tensorflow as tf
 
 from lstm_app.config.schema import LOSSES, OPTIMIZERS, CallbacksConfig, Config, TrainingConfig
-from lstm_app.data.prepare import PreparedData, SplitData
+from lstm_app.data.prepare import PreparedData, SplitData, every_stride
 from lstm_app.data.windows import make_dataset
 from lstm_app.errors import RunFailedError
 from lstm_app.models.build import build_sequential
@@ -159,7 +159,12 @@ def fit_model(
     number = EpochNumber(initial_epoch)
     fit = trainee.fit(
         make_dataset(
-            data.splits["train"], training.batch_size, training.shuffle, cfg.seed, number.epoch
+            every_stride(data.splits["train"], training.stride),
+            training.batch_size,
+            training.shuffle,
+            cfg.seed,
+            number.epoch,
+            training.windows_per_series,
         ),
         validation_data=make_dataset(data.splits["val"], training.batch_size),
         epochs=training.epochs,

@@ -1,0 +1,175 @@
+"""A panel model exported (issue 15): with `scaler: window` each window is scaled inside the
+graph, so the exported model forecasts any series from its raw window alone, in its own
+runtime without lstm_app; `lstm-predict --input` a long CSV forecasts every series."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import tiny_config_dict, write_yaml
+
+from lstm_app.cli import lstm_predict, lstm_train
+from lstm_app.config.load import load_config
+from lstm_app.errors import ConfigError, UserInputError
+from lstm_app.serving.exporter import export_run
+from lstm_app.serving.predict import forecast_csv, load_forecaster, panel_inputs
+
+LEVELS = {"north": 5.0, "south": 300.0, "east": 40.0, "west": 9000.0}  # far apart: one model
+KINDS = {"north": "coast", "south": "inland", "east": "coast", "west": "inland"}
+HORIZON, WIDTH = 3, 6
+
+
+def _write_panel(path, months=40, drop_last=0):
+    noise = np.random.default_rng(3).normal(size=(len(LEVELS), months))
+    rows = []
+    for k, (name, level) in enumerate(LEVELS.items()):
+        for m in range(months - drop_last):
+            y = level * (1 + 0.2 * np.sin(2 * np.pi * m / 12) + 0.02 * noise[k, m])
+            stamp = f"{2000 + m // 12}-{m % 12 + 1:02d}"
+            rows.append({"id": name, "t": stamp, "kind": KINDS[name], "y": round(y, 4)})
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def _config(tmp_path, scaler="window", formats=("keras", "saved_model", "onnx")):
+    data = {"source": "csv", "path": str(_write_panel(tmp_path / "panel.csv")), "target": "y"}
+    data |= {"time_column": "t", "series_id": "id", "static": ["kind"], "scaler": scaler}
+    data |= {"season_length": 12, "window": {"input_width": WIDTH, "horizon": HORIZON}}
+    data |= {"split": {"test_last": HORIZON, "val_last": HORIZON}}
+    raw = tiny_config_dict(
+        name="panel_export",
+        data=data,
+        model={"layers": [{"type": "lstm", "units": 6}, {"type": "dense", "units": HORIZON}]},
+        training={"epochs": 3},
+        export={"formats": list(formats)},
+    )
+    raw["data"].pop("sine")
+    return write_yaml(tmp_path / "panel.yaml", raw)
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """A panel run with scaler: window, exported as it trains."""
+    tmp = tmp_path_factory.mktemp("panel_export")
+    run = tmp / "run"
+    args = ["--config", str(_config(tmp)), "--run-dir", str(run), "--quiet"]
+    assert lstm_train.main(args) == 0
+    return tmp, run
+
+
+def _test_windows(tmp, run):
+    """Each series' raw window before its test block, and the run's forecasts of it."""
+    forecaster = load_forecaster(run / "export")
+    inputs = panel_inputs(forecaster, tmp / "panel.csv")
+    rows = forecaster.spec.rows
+    windows = np.stack([values[-HORIZON - rows : -HORIZON] for _, values, _ in inputs])
+    return forecaster, [series_id for series_id, _, _ in inputs], windows
+
+
+def test_the_card_says_how_to_feed_any_series(exported):
+    _, run = exported
+    card = json.loads((run / "export" / "metadata.json").read_text())
+    assert card["inputs"]["columns"] == ["y", "kind=coast", "kind=inland"]
+    assert card["scaler"]["window"]["kind"] == "window"
+    assert card["scaler"]["window"]["columns"] == ["y"]
+    assert card["series"]["id_columns"] == ["id"] and card["series"]["static"] == ["kind"]
+    assert card["test_metrics"]["model"]["mase"]["series"] == 4
+
+
+def test_saved_model_and_onnx_give_each_series_its_run_forecast_without_lstm_app(
+    exported, tmp_path
+):
+    tmp, run = exported
+    _, ids, windows = _test_windows(tmp, run)
+    table = pd.read_csv(run / "series_metrics.csv")
+    assert list(table["series"]) == ids == list(LEVELS)
+    expected = _run_forecasts(run, ids)
+    np.save(tmp_path / "windows.npy", windows)
+    np.save(tmp_path / "expected.npy", expected)
+    script = f"""
+import sys
+sys.modules["lstm_app"] = None  # any import of lstm_app now fails
+import numpy as np
+import onnxruntime
+import tensorflow as tf
+windows = np.load({str(tmp_path / "windows.npy")!r})
+expected = np.load({str(tmp_path / "expected.npy")!r})
+out = {str(run / "export")!r}
+served = tf.saved_model.load(out + "/saved_model")  # kept: its variables live with it
+got = {{"saved_model": served.serve(tf.constant(windows))}}
+session = onnxruntime.InferenceSession(out + "/model.onnx", providers=["CPUExecutionProvider"])
+got["onnx"] = session.run(None, {{"raw_window": windows}})[0]
+for name, values in got.items():
+    np.testing.assert_allclose(np.asarray(values), expected, rtol=1e-4, err_msg=name)
+    print(name, np.shape(values))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "saved_model (4, 3)" in done.stdout and "onnx (4, 3)" in done.stdout
+    # levels 5 to 9000 from one model: each forecast near its own series
+    for forecast, level in zip(expected, LEVELS.values(), strict=True):
+        assert np.all(np.abs(forecast / level - 1) < 0.6)
+
+
+def _run_forecasts(run, ids) -> np.ndarray:
+    """The run's test forecasts `(series, horizon)`, from the Keras model it saved (the same
+    numbers as series_metrics.csv was scored on)."""
+    import keras
+
+    from lstm_app.data.panel import prepare_panel
+    from lstm_app.training.fit import forecast
+
+    cfg = load_config(run / "config.yaml")
+    prepared = prepare_panel(cfg.data, cfg.seed)
+    assert prepared.ids == tuple(ids)
+    model = keras.models.load_model(run / "model.keras")
+    return np.concatenate(
+        [forecast(model, part, part.splits["test"], 64) for part in prepared.parts]
+    )
+
+
+def test_lstm_predict_forecasts_every_series_of_a_long_csv(exported, tmp_path, capsys):
+    _, run = exported
+    recent = _write_panel(tmp_path / "recent.csv", drop_last=HORIZON)  # up to the test block
+    out = tmp_path / "forecasts.csv"
+    args = ["--model", str(run / "export" / "model.onnx"), "--input", str(recent)]
+    assert lstm_predict.main([*args, "--output", str(out)]) == 0
+    table = pd.read_csv(out)
+    assert list(table.columns) == ["series", "origin", "time", "step", "forecast"]
+    assert list(table["series"].unique()) == list(LEVELS)
+    assert set(table["origin"]) == {"2003-01-01"}  # 40 months from 2000-01, less 3
+    assert list(table["time"][:3]) == ["2003-02-01", "2003-03-01", "2003-04-01"]
+    expected = _run_forecasts(run, list(LEVELS))
+    np.testing.assert_allclose(
+        table["forecast"].to_numpy().reshape(4, HORIZON), expected, rtol=1e-4
+    )
+    assert "Forecasts of y by" in capsys.readouterr().out
+
+
+def test_a_series_with_a_label_the_model_never_saw_is_one_line(exported, tmp_path, capsys):
+    _, run = exported
+    frame = pd.read_csv(_write_panel(tmp_path / "recent.csv"))
+    frame.loc[frame["id"] == "east", "kind"] = "desert"
+    frame.to_csv(tmp_path / "odd.csv", index=False)
+    args = ["--model", str(run / "export"), "--input", str(tmp_path / "odd.csv")]
+    assert lstm_predict.main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "series 'east', column 'kind': 'desert' was not among the model's labels" in err
+
+
+def test_a_panel_scaled_series_by_series_is_not_exported_yet(tmp_path, exported):
+    with pytest.raises(ConfigError, match="a panel scaled series by series"):
+        load_config(_config(tmp_path, scaler="series"))
+    run = tmp_path / "run"
+    config = _config(tmp_path, scaler="series", formats=())
+    assert lstm_train.main(["--config", str(config), "--run-dir", str(run), "--quiet"]) == 0
+    with pytest.raises(UserInputError, match=r"data.scaler: series\) needs each series'"):
+        export_run(run, ["keras"])
+    forecaster = load_forecaster(exported[1] / "export")
+    assert forecast_csv(forecaster, exported[0] / "panel.csv")["series"].nunique() == 4
