@@ -1,7 +1,7 @@
 """Choose the tourism panel's settings on validation only, and print the evidence.
 
     .venv/bin/python bench/tune_panel.py                 # every candidate below
-    .venv/bin/python bench/tune_panel.py --only window   # the candidates whose name has "window"
+    .venv/bin/python bench/tune_panel.py --only "5 epochs" embedding   # names holding either
 
 Trains `configs/tourism.yaml` once per candidate (a set of `--set` overrides) and prints each
 candidate's mean and median MASE over the series' validation blocks (2014 Q1 - 2015 Q4,
@@ -45,6 +45,27 @@ CANDIDATES = {
         "training.epochs=10",
         "training.loss=mean_absolute_error",
     ],
+    "window, 5 epochs": ["data.scaler=window", "training.epochs=5"],
+    "window, 10 epochs, embedding 4": [
+        "data.scaler=window",
+        "training.epochs=10",
+        "model.static_embedding=4",
+    ],
+    "window, 10 epochs, one LSTM(50)": [
+        "data.scaler=window",
+        "training.epochs=10",
+        "model.layers=[{type: lstm, units: 50}, {type: dense, units: auto}]",
+    ],
+    "window, 10 epochs, learning rate 0.0003": [
+        "data.scaler=window",
+        "training.epochs=10",
+        "training.learning_rate=0.0003",
+    ],
+    "window, early stopping (patience 3)": [
+        "data.scaler=window",
+        "training.epochs=30",
+        "training.callbacks.early_stopping={enabled: true, patience: 3}",
+    ],
 }
 
 
@@ -63,13 +84,13 @@ def validation_mase(result) -> tuple[np.ndarray, np.ndarray]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", help="the candidates whose name contains this text")
+    parser.add_argument("--only", nargs="+", help="the candidates whose name holds one of these")
     args = parser.parse_args()
     print(f"{CONFIG.name}: validation MASE of each candidate (test metrics are not looked at)")
     scores = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, overrides in CANDIDATES.items():
-            if args.only and args.only not in name:
+            if args.only and not any(text in name for text in args.only):
                 continue
             cfg = load_config(CONFIG, overrides)
             started = time.time()

@@ -20,7 +20,7 @@ from lstm_app.config.schema import Config
 from lstm_app.data import prepare
 from lstm_app.data.prepare import PreparedData
 from lstm_app.evaluation.metrics import metrics_report
-from lstm_app.models.build import build_sequential
+from lstm_app.models import build
 from lstm_app.models.gates import plot_gates, trace_gates
 from lstm_app.pipeline import TrainResult, train
 from lstm_app.serving.exporter import export_run
@@ -53,7 +53,7 @@ def prepare_data(cfg: Config) -> PreparedData:
 def build_model(cfg: Config, data: PreparedData) -> keras.Model:
     """The model of `cfg` for `data`, compiled (ready to fit):
     `(batch, time, features) -> (batch, horizon)`."""
-    return compile_model(build_sequential(cfg.model, data.n_features), cfg.training)
+    return compile_model(build.build_model(cfg, data.feature_names), cfg.training)
 
 
 def evaluate(model: keras.Model, data: PreparedData, batch_size: int = 256) -> dict:

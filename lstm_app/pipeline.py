@@ -52,7 +52,7 @@ from lstm_app.evaluation.plots import plot_forecast, plot_loss
 from lstm_app.models.gates import plot_gates, trace_gates
 from lstm_app.runs.rundir import RunDir, file_fingerprint, first_difference, temporary_path
 from lstm_app.training.choose import choose_transforms
-from lstm_app.training.fit import forecast
+from lstm_app.training.fit import forecast, forecast_each
 from lstm_app.training.trainer import fit_in_run, forecast_fold
 
 
@@ -245,7 +245,7 @@ def _fit_evaluate_write_panel(cfg: Config, run: RunDir, panel, verbose, resume):
     panel = panel or prepare_panel(cfg.data, cfg.seed)
     model, history = fit_in_run(cfg, run, joined_data(panel), verbose, resume)
     batch_size = cfg.training.batch_size
-    forecasts = [forecast(model, part, part.splits["test"], batch_size) for part in panel.parts]
+    forecasts = forecast_each(model, panel.parts, "test", batch_size)
     reports = [
         metrics_report(part, {"test": values})
         for part, values in zip(panel.parts, forecasts, strict=True)

@@ -388,7 +388,6 @@ def test_a_panel_run_resumes_exactly(tmp_path, capsys, monkeypatch):
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ({"export": {"formats": ["keras"]}}, r"export.formats: a panel scaled series by series"),
         ({"evaluation": {"backtest": {"folds": 2}}}, r"folds: not yet with data.series_id"),
     ],
 )

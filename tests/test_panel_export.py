@@ -42,7 +42,10 @@ def _config(tmp_path, scaler="window", formats=("keras", "saved_model", "onnx"))
     raw = tiny_config_dict(
         name="panel_export",
         data=data,
-        model={"layers": [{"type": "lstm", "units": 6}, {"type": "dense", "units": HORIZON}]},
+        model={
+            "layers": [{"type": "lstm", "units": 6}, {"type": "dense", "units": HORIZON}],
+            "static_embedding": 3,  # the label learnt as a vector, inside every format
+        },
         training={"epochs": 3},
         export={"formats": list(formats)},
     )
@@ -72,6 +75,7 @@ def _test_windows(tmp, run):
 def test_the_card_says_how_to_feed_any_series(exported):
     _, run = exported
     card = json.loads((run / "export" / "metadata.json").read_text())
+    assert card["config"]["model"]["static_embedding"] == 3
     assert card["inputs"]["columns"] == ["y", "kind=coast", "kind=inland"]
     assert card["scaler"]["window"]["kind"] == "window"
     assert card["scaler"]["window"]["columns"] == ["y"]
@@ -163,13 +167,46 @@ def test_a_series_with_a_label_the_model_never_saw_is_one_line(exported, tmp_pat
     assert "series 'east', column 'kind': 'desert' was not among the model's labels" in err
 
 
-def test_a_panel_scaled_series_by_series_is_not_exported_yet(tmp_path, exported):
-    with pytest.raises(ConfigError, match="a panel scaled series by series"):
-        load_config(_config(tmp_path, scaler="series"))
+def test_a_panel_scaled_series_by_series_carries_their_statistics(tmp_path, capsys):
+    """scaler: series: the card holds each series' statistics, lstm-predict applies them by
+    id and refuses a series the model does not know."""
     run = tmp_path / "run"
-    config = _config(tmp_path, scaler="series", formats=())
+    config = _config(tmp_path, scaler="series", formats=("keras", "onnx"))
     assert lstm_train.main(["--config", str(config), "--run-dir", str(run), "--quiet"]) == 0
-    with pytest.raises(UserInputError, match=r"data.scaler: series\) needs each series'"):
+    card = json.loads((run / "export" / "metadata.json").read_text())
+    assert card["series_scaling"]["columns"] == ["y"]
+    assert list(card["series_scaling"]["series"]) == list(LEVELS)
+    south = card["series_scaling"]["series"]["south"]
+    assert south["offset"][0] == pytest.approx(300, rel=0.1) == south["target"][0]
+    recent = _write_panel(tmp_path / "recent.csv", drop_last=HORIZON)
+    table = forecast_csv(load_forecaster(run / "export" / "model.onnx"), recent)
+    np.testing.assert_allclose(
+        table["forecast"].to_numpy().reshape(4, HORIZON),
+        _run_forecasts(run, list(LEVELS)),
+        rtol=1e-4,
+    )
+    frame = pd.read_csv(recent)
+    frame.loc[frame["id"] == "east", "id"] = "elsewhere"
+    frame.to_csv(tmp_path / "other.csv", index=False)
+    args = ["--model", str(run / "export"), "--input", str(tmp_path / "other.csv")]
+    assert lstm_predict.main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "series 'elsewhere' is not one of the 4 series the model was trained on" in err
+
+
+def test_a_panel_scaled_series_by_series_with_transforms_is_not_exported_yet(tmp_path):
+    import yaml
+
+    path = _config(tmp_path, scaler="series")
+    raw = yaml.safe_load(path.read_text())
+    raw["data"]["transforms"] = ["diff"]
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(ConfigError, match=r"export.formats: a panel scaled series by series"):
+        load_config(path)
+    raw["export"]["formats"] = []
+    path.write_text(yaml.safe_dump(raw))
+    run = tmp_path / "run"
+    assert lstm_train.main(["--config", str(path), "--run-dir", str(run), "--quiet"]) == 0
+    with pytest.raises(UserInputError, match=r"with data.transforms \['diff'\] is not exported"):
         export_run(run, ["keras"])
-    forecaster = load_forecaster(exported[1] / "export")
-    assert forecast_csv(forecaster, exported[0] / "panel.csv")["series"].nunique() == 4

@@ -364,6 +364,8 @@ class ModelConfig:
     """The stacked layers, in order, after an input of shape `(None, n_features)`."""
 
     layers: tuple[object, ...] = field(metadata={"by_type": LAYER_TYPES})  # see LAYER_TYPES
+    # each static label column (data.static) as a learnt vector of this size; None: one-hot
+    static_embedding: int | None = bounded(None, ge=1, le=limit(10_000))
 
     def _finish(self):
         if not any(layer.type in RECURRENT_TYPES for layer in self.layers):
@@ -550,11 +552,12 @@ class Config:
         if self.data.series_id is None:
             return
         panel = "not yet with data.series_id (a panel run)"
-        if self.export.formats and self.data.scaler == "series":
+        if self.export.formats and self.data.scaler == "series" and self.data.transforms:
             raise ConfigError(
                 ("export", "formats"),
-                "a panel scaled series by series (data.scaler: series) is not exported yet: "
-                "set data.scaler: window (each window scaled inside the model) or formats: []",
+                "a panel scaled series by series (data.scaler: series) with data.transforms is "
+                "not exported yet: set data.scaler: window (each window scaled inside the "
+                "model), no transforms, or formats: []",
             )
         if self.evaluation.backtest.folds > 1:
             raise ConfigError(("evaluation", "backtest", "folds"), f"{panel}; set it to 1")
@@ -569,6 +572,12 @@ class Config:
                 f"got {self.name!r}",
             )
         self._check_panel_run()
+        if self.model.static_embedding is not None and not self.data.static:
+            raise ConfigError(
+                ("model", "static_embedding"),
+                "embeds the static label columns, and data.static lists none; list them there, "
+                "or remove this key",
+            )
         out = self.model.output_layer_index()
         for i, layer in enumerate(self.model.layers):
             if getattr(layer, "units", None) == "auto" and i != out:

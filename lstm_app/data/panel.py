@@ -247,6 +247,7 @@ def panel_scalers(prepared: PreparedPanel) -> dict:
     if first.feature_scaler.kind == "series":
         return {
             "kind": "series",
+            "inputs": list(prepared.feature_names),
             "series": {
                 series_id: {
                     "features": part.feature_scaler.to_dict(part.feature_names),

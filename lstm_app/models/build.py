@@ -13,7 +13,8 @@ import dataclasses
 
 import keras
 
-from lstm_app.config.schema import LAYER_TYPES, ModelConfig
+from lstm_app.config.schema import LAYER_TYPES, Config, ModelConfig
+from lstm_app.models.static import StaticEmbedding, static_sizes
 from lstm_app.registry import load_object
 
 
@@ -33,3 +34,15 @@ def build_sequential(model: ModelConfig, n_features: int) -> keras.Sequential:
     """
     layers = [build_layer(layer) for layer in model.layers]
     return keras.Sequential([keras.Input(shape=(None, n_features)), *layers])
+
+
+def build_model(cfg: Config, feature_names) -> keras.Sequential:
+    """The model of `cfg` for inputs named `feature_names`, not compiled: `build_sequential`,
+    led by a `StaticEmbedding` of the static labels' one-hot columns when
+    `model.static_embedding` is set."""
+    dim = cfg.model.static_embedding
+    if dim is None:
+        return build_sequential(cfg.model, len(feature_names))
+    embedding = StaticEmbedding(static_sizes(feature_names, cfg.data.static), dim)
+    layers = [build_layer(layer) for layer in cfg.model.layers]  # built for the embedded width
+    return keras.Sequential([keras.Input(shape=(None, len(feature_names))), embedding, *layers])

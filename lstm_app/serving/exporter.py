@@ -77,6 +77,32 @@ def metadata(run: RunDir, spec: ServingSpec, formats) -> dict:
         "serving_spec": spec.to_dict(),
         "test_metrics": _test_metrics(metrics, overall),
         **_panel_card(data, metrics),
+        **_series_scaling_card(run, spec),
+    }
+
+
+def _series_scaling_card(run: RunDir, spec: ServingSpec) -> dict:
+    """A panel scaled series by series: each series' statistics, which a consumer applies to
+    the window before the model and to its forecast after (lstm-predict does, by id)."""
+    if not spec.series_scaled:
+        return {}
+    scalers = run.read_scalers()["series"]
+    first = next(iter(scalers.values()))
+    columns = list(first["features"]["columns"])
+    return {
+        "series_scaling": {
+            "columns": columns,
+            "note": "per series: scaled = (x - offset) / scale for each of `columns` (the other "
+            "inputs as they are); the model's output * target[1] + target[0] is the forecast",
+            "series": {
+                series_id: {
+                    "offset": [s["features"]["columns"][c]["offset"] for c in columns],
+                    "scale": [s["features"]["columns"][c]["scale"] for c in columns],
+                    "target": _offset_scale(next(iter(s["target"]["columns"].values()))),
+                }
+                for series_id, s in scalers.items()
+            },
+        }
     }
 
 
@@ -157,3 +183,7 @@ def _window_card(spec) -> dict:
             "model: no per-series statistics to apply",
         }
     }
+
+
+def _offset_scale(stats: dict) -> list[float]:
+    return [stats["offset"], stats["scale"]]

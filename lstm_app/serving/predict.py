@@ -260,7 +260,7 @@ def forecast_csv(
     spec = forecaster.spec
     panel = forecaster.metadata.get("series") is not None
     inputs = panel_inputs(forecaster, csv) if panel else [(None, *raw_inputs(forecaster, csv))]
-    rows, windows, origins = spec.rows, [], []
+    rows, windows, origins, unscale = spec.rows, [], [], []
     for series_id, values, _ in inputs:
         if len(values) < rows:
             lag = f" + {spec.lag} for the transforms" if spec.lag else ""
@@ -271,6 +271,10 @@ def forecast_csv(
             )
         cut = np.lib.stride_tricks.sliding_window_view(values, rows, axis=0).transpose(0, 2, 1)
         cut = cut if all_windows else cut[-1:]
+        if spec.series_scaled:  # by the series' own statistics, from the card
+            offset, scale, target = _series_statistics(forecaster, series_id, csv)
+            cut = (cut - offset) / scale
+            unscale.append(np.broadcast_to(target, (len(cut), 2)))
         windows.append(cut)
         origins.append(np.arange(len(values) - len(cut), len(values)))
     windows = np.concatenate(windows)
@@ -282,6 +286,9 @@ def forecast_csv(
             for i in range(0, len(windows), batch_size)
         ]
     ).astype(np.float64)
+    if unscale:
+        target = np.concatenate(unscale)  # (windows, 2): offset, scale
+        forecasts = forecasts * target[:, 1:] + target[:, :1]
     table, done = [], 0
     for (series_id, _, times), starts in zip(inputs, origins, strict=True):
         frequency = _input_frequency(times, forecaster.metadata["inputs"].get("frequency"), csv)
@@ -301,6 +308,24 @@ def forecast_csv(
                 table.append(row)
             done += 1
     return pd.DataFrame(table)
+
+
+def _series_statistics(forecaster: Forecaster, series_id: str, csv):
+    """`(offset (inputs,), scale (inputs,), (target offset, target scale))` of one series of
+    a model scaled series by series, from its card; DataError for a series it does not know."""
+    card = forecaster.metadata["series_scaling"]
+    stats = card["series"].get(series_id)
+    if stats is None:
+        raise DataError(
+            f"{csv}: series '{series_id}' is not one of the {len(card['series'])} series the "
+            "model was trained on; a model scaled series by series (data.scaler: series) knows "
+            "only their statistics (data.scaler: window forecasts any series)"
+        )
+    inputs = forecaster.spec.inputs
+    offset, scale = np.zeros(len(inputs)), np.ones(len(inputs))
+    for column, o, s in zip(card["columns"], stats["offset"], stats["scale"], strict=True):
+        offset[inputs.index(column)], scale[inputs.index(column)] = o, s
+    return offset.astype(np.float32), scale.astype(np.float32), np.asarray(stats["target"])
 
 
 def panel_inputs(forecaster: Forecaster, csv) -> list[tuple[str, np.ndarray, np.ndarray]]:

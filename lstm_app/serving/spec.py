@@ -29,6 +29,9 @@ class ServingSpec:
         window_scaler: `window` or `window_abs` when each window is scaled by its own
             statistics (`lstm_app.data.window_scaling`), else None; `window_columns`
             `(n_features,)` marks the columns it scales.
+        series_scaled: a panel scaled series by series (`data.scaler: series`): the graph
+            takes windows already scaled by their series' statistics (the card's
+            `series_scaling`) and returns forecasts in those scaled units.
     """
 
     inputs: tuple[str, ...]
@@ -47,6 +50,7 @@ class ServingSpec:
     categorical: dict
     window_scaler: str | None = None
     window_columns: tuple[bool, ...] = ()
+    series_scaled: bool = False
 
     @property
     def window_scaling(self) -> WindowScaling | None:
@@ -80,17 +84,23 @@ class ServingSpec:
         run = RunDir(run_dir)
         config, scalers = run.read_config(), run.read_scalers()
         data = config["data"]
-        if scalers.get("kind") == "series":
-            raise UserInputError(
-                f"{run.path}: a panel scaled series by series (data.scaler: series) needs each "
-                "series' statistics beside the model, which export does not carry yet; train "
-                "it with data.scaler: window (each window scaled inside the model)"
-            )
-        features = scalers["features"]["columns"]
+        series_scaled = scalers.get("kind") == "series"
+        if series_scaled:  # each series' statistics travel in the card, applied outside
+            if scalers.get("target_transforms"):
+                raise UserInputError(
+                    f"{run.path}: a panel scaled series by series (data.scaler: series) with "
+                    f"data.transforms {scalers['target_transforms']} is not exported yet (each "
+                    "series' statistics apply after the transforms); train it with "
+                    "data.scaler: window, or without transforms"
+                )
+            features = {name: {"offset": 0.0, "scale": 1.0} for name in scalers["inputs"]}
+            target_stats = {"offset": 0.0, "scale": 1.0}
+        else:
+            features = scalers["features"]["columns"]
+            (target_stats,) = scalers["target"]["columns"].values()
         names = list(features)
         target = data["target"]
         inputs = names if target in names else [*names, target]
-        (target_stats,) = scalers["target"]["columns"].values()
         categorical = {
             column: [name.split("=", 1)[1] for name in names if name.startswith(f"{column}=")]
             for column in (*(data.get("categorical") or ()), *(data.get("static") or ()))
@@ -113,4 +123,5 @@ class ServingSpec:
             categorical=categorical,
             window_scaler=window and window["kind"],
             window_columns=tuple(n in window["columns"] for n in names) if window else (),
+            series_scaled=series_scaled,
         )

@@ -10,13 +10,14 @@ import math
 from pathlib import Path
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from lstm_app.config.schema import LOSSES, OPTIMIZERS, CallbacksConfig, Config, TrainingConfig
-from lstm_app.data.prepare import PreparedData, SplitData, every_stride
+from lstm_app.data.prepare import PreparedData, SplitData, every_stride, join_splits
 from lstm_app.data.windows import make_dataset
 from lstm_app.errors import RunFailedError
-from lstm_app.models.build import build_sequential
+from lstm_app.models.build import build_model
 from lstm_app.registry import load_object
 from lstm_app.runs.rundir import RunDir, write_atomic
 from lstm_app.training.fused import fuse
@@ -130,6 +131,19 @@ def forecast(model: keras.Model, data: PreparedData, split: SplitData, batch_siz
     return data.to_original_units(split, scaled)
 
 
+def forecast_each(model: keras.Model, parts, split_name: str, batch_size: int) -> list:
+    """The model's forecasts for the split `split_name` of each of `parts` (PreparedData of the
+    series of a panel), `[(windows, horizon)]` in original units: one `predict` over the windows
+    of all of them (`join_splits`), then each part's back into its own units."""
+    splits = [part.splits[split_name] for part in parts]
+    scaled = model.predict(make_dataset(join_splits(splits), batch_size), verbose=0)
+    ends = np.cumsum([split.n_windows for split in splits])[:-1]
+    return [
+        part.to_original_units(split, values)
+        for part, split, values in zip(parts, splits, np.split(scaled, ends), strict=True)
+    ]
+
+
 def fit_model(
     cfg: Config, data: PreparedData, callbacks, verbose, model=None, initial_epoch: int = 0
 ) -> tuple[keras.Model, dict]:
@@ -147,7 +161,7 @@ def fit_model(
     keras.utils.set_random_seed(cfg.seed)
     training = cfg.training
     if model is None:
-        model = compile_model(build_sequential(cfg.model, data.n_features), training)
+        model = compile_model(build_model(cfg, data.feature_names), training)
     trainee = training_model(model, training)  # model, or its fused twin (same variables)
     for callback in callbacks:
         fused = trainee is not model

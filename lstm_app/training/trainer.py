@@ -14,7 +14,7 @@ import pandas as pd
 
 from lstm_app.config.schema import Config
 from lstm_app.data.prepare import PreparedData
-from lstm_app.models.build import build_sequential
+from lstm_app.models.build import build_model
 from lstm_app.runs.rundir import RunDir
 from lstm_app.training.fit import (
     check_converged,
@@ -33,10 +33,11 @@ def history_table(history: dict[str, list[float]]) -> str:
     return table.to_csv(index=False, lineterminator="\r\n")  # as the csv module writes
 
 
-def new_model(cfg: Config, n_features: int) -> keras.Model:
-    """The compiled model of `cfg`, its weights drawn from seed `cfg.seed`."""
+def new_model(cfg: Config, feature_names) -> keras.Model:
+    """The compiled model of `cfg` for inputs named `feature_names`, its weights drawn from
+    seed `cfg.seed`."""
     keras.utils.set_random_seed(cfg.seed)
-    return compile_model(build_sequential(cfg.model, n_features), cfg.training)
+    return compile_model(build_model(cfg, feature_names), cfg.training)
 
 
 def fit_in_run(cfg: Config, run: RunDir, data: PreparedData, verbose, resume: bool):
@@ -52,7 +53,7 @@ def fit_in_run(cfg: Config, run: RunDir, data: PreparedData, verbose, resume: bo
         after a resume. Raises RunFailedError if the loss diverged.
     """
     training = cfg.training
-    model, state = new_model(cfg, data.n_features), {"epochs": 0}
+    model, state = new_model(cfg, data.feature_names), {"epochs": 0}
     if resume:
         state = restore_state(run, model)
         # the log may hold an epoch after the saved state: rewrite it to the state's epochs
