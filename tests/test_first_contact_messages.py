@@ -64,9 +64,9 @@ def _xlsx() -> bytes:
             "an Excel workbook (.xls), not a CSV file; save the sheet as CSV (UTF-8)",
         ),
         (
-            "series.parquet",
+            "series.parquet",  # Parquet is read; a broken one says so
             b"PAR1" + bytes(range(256)) * 4 + b"PAR1",
-            "a Parquet file, not a CSV file; convert it to CSV (UTF-8)",
+            "cannot be read as Parquet: ",
         ),
         ("series.bin", bytes(range(256)) * 4, "a binary file, not a CSV file (UTF-8 text)"),
     ],

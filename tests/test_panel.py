@@ -427,3 +427,29 @@ def test_lstm_compare_shows_a_panel_run_beside_a_single_series_run(tmp_path, cap
     assert f"{summary['wins']['seasonal_naive']:.0%} of the series" in row
     assert "| single_run | value | 1 |" in table
     assert (out / "comparison.png").read_bytes()[:4] == b"\x89PNG"
+
+
+# ---- Parquet
+
+
+def test_a_parquet_file_or_folder_reads_as_its_csv_does(tmp_path):
+    frame = _frame(("a", "b", "c"), steps=8)
+    frame.loc[3, "y"] = np.nan  # an empty cell, read as the CSV's would be
+    csv = read_panel(_data(_long(tmp_path, frame), missing="interpolate"))
+    frame["t"] = pd.to_datetime(frame["t"])  # a real timestamp column in Parquet
+    frame.to_parquet(tmp_path / "panel.parquet", index=False)
+    folder = tmp_path / "shards"
+    folder.mkdir()
+    for i, ids in enumerate((["a", "b"], ["c"])):
+        frame[frame["id"].isin(ids)].to_parquet(folder / f"part-{i}.parquet", index=False)
+    for path in (tmp_path / "panel.parquet", folder):
+        panel = read_panel(_data(path, missing="interpolate"))
+        assert panel.ids == csv.ids
+        for got, expected in zip(panel.series, csv.series, strict=True):
+            np.testing.assert_array_equal(got.target, expected.target)
+            np.testing.assert_array_equal(got.times, expected.times)
+
+
+def test_a_folder_without_parquet_files_is_one_line(tmp_path):
+    with pytest.raises(DataError, match=r"a folder without .parquet files; expected a CSV or"):
+        read_panel(_data(tmp_path))

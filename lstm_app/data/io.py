@@ -132,18 +132,11 @@ def _not_csv(path: Path) -> str | None:
     try:
         with open(path, "rb") as file:
             head = file.read(SNIFF_BYTES)
-            file.seek(max(0, file.seek(0, 2) - 4))
-            tail = file.read(4)
     except OSError:
         return None  # read_csv says why
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return f"{path}: UTF-16 text, not UTF-8; save it as CSV (UTF-8)"
-    if head.startswith(b"PAR1") and tail == b"PAR1":
-        what = (
-            "a Parquet file",
-            "convert it to CSV (UTF-8), e.g. pandas.read_parquet(...).to_csv(...)",
-        )
-    elif head.startswith(b"PK\x03\x04"):
+    if head.startswith(b"PK\x03\x04"):
         what = _zip_kind(path)
     else:
         what = next(((kind, todo) for magic, kind, todo in NOT_CSV if head.startswith(magic)), None)
@@ -213,6 +206,59 @@ def _separator_hint(frame: pd.DataFrame, separator: str) -> str | None:
         if other != separator and other in header:
             return f"the header looks separated by {shown}: set data.separator: {yaml_text}"
     return None
+
+
+def read_table(path: Path, separator: str = ",") -> pd.DataFrame:
+    """Every cell of the data file as a stripped string: a CSV file (`read_csv`), or a Parquet
+    file or folder of Parquet files (`read_parquet`)."""
+    path = Path(path)
+    if is_parquet(path):
+        return read_parquet(path)
+    return read_csv(path, separator)
+
+
+def is_parquet(path: Path) -> bool:
+    """Whether `path` is a Parquet file (by its name or its first bytes) or a folder."""
+    if path.is_dir() or path.suffix.lower() == ".parquet":
+        return True
+    try:
+        with open(path, "rb") as file:
+            return file.read(4) == b"PAR1"
+    except OSError:
+        return False
+
+
+def read_parquet(path: Path) -> pd.DataFrame:
+    """Every cell of a Parquet file, or of the Parquet files of a folder read as one table, as a
+    string, as `read_csv` gives a CSV's: empty cells `""`, times as ISO 8601 text. Messages
+    count its rows as lines of the same table saved as CSV (the header is line 1).
+
+    Raises DataError naming the file when it is missing, not Parquet, or a folder without
+    Parquet files."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not path.exists():
+        raise DataError(f"{path}: data file not found (data.path)")
+    if path.is_dir() and not any(path.glob("*.parquet")):
+        raise DataError(
+            f"{path}: a folder without .parquet files; expected a CSV or Parquet file, or a "
+            "folder of Parquet files (data.path)"
+        )
+    try:
+        frame = pq.read_table(path).to_pandas()
+    except (pa.ArrowException, OSError) as err:
+        raise DataError(f"{path}: cannot be read as Parquet: {first_line(err)}") from None
+    frame.columns = [str(name).strip() for name in frame.columns]
+    return frame.apply(_as_text)
+
+
+def _as_text(column: pd.Series) -> pd.Series:
+    """A column's cells as stripped strings; missing ones (None, NaN, NaT) as `""`."""
+    missing = column.isna().to_numpy()
+    text = column.astype(str).str.strip().to_numpy(dtype=object)
+    text[missing] = ""
+    return pd.Series(text, index=column.index, dtype=object)
 
 
 def read_csv(path: Path, separator: str = ",") -> pd.DataFrame:
@@ -807,7 +853,7 @@ def csv_series(data: DataConfig) -> TimeSeries:
     """The used columns of `data.path` (target, features, time), checked cell by cell and
     cleaned by `data.missing`."""
     path = data.path
-    frame = read_csv(path, data.separator)
+    frame = read_table(path, data.separator)
     if frame.empty:
         raise DataError(f"{path}: no data rows under the header")
     columns, times, lines = _read_columns(frame, data, path)

@@ -26,7 +26,7 @@ from lstm_app.data.io import (
     _read_columns,
     _require_column,
     check_magnitude,
-    read_csv,
+    read_table,
     rows_series,
 )
 from lstm_app.data.prepare import PreparedData, Scaler, join_splits, one_hot, prepare_data
@@ -113,7 +113,7 @@ def _static_labels(frame, data: DataConfig, rows: list[np.ndarray], ids, path) -
 def read_panel(data: DataConfig) -> Panel:
     """The series of the long-format file `data.path` (see the module's docstring)."""
     path = data.path
-    frame = read_csv(path, data.separator)
+    frame = read_table(path, data.separator)
     if frame.empty:
         raise DataError(f"{path}: no data rows under the header")
     ids = _series_ids(frame, data, path)

@@ -257,9 +257,9 @@ def forecast_csv(
         forecast's time, continuing the time column's frequency), `step`, `forecast`; a panel's
         rows start with `series`, the series' id.
     """
-    spec = forecaster.spec
     panel = forecaster.metadata.get("series") is not None
     inputs = panel_inputs(forecaster, csv) if panel else [(None, *raw_inputs(forecaster, csv))]
+    spec = forecaster.spec
     rows, windows, origins, unscale = spec.rows, [], [], []
     for series_id, values, _ in inputs:
         if len(values) < rows:
