@@ -43,11 +43,20 @@ from lstm_app.data.prepare import (
     prepare_data,
     with_chosen_transforms,
 )
+from lstm_app.data.shards import scan_shards
 from lstm_app.errors import UserInputError
 from lstm_app.evaluation.backtest import run_backtest
 from lstm_app.evaluation.metrics import finite_or_none, forecast_table, metrics_report
 from lstm_app.evaluation.panel import panel_summary, series_table
-from lstm_app.evaluation.panel_plots import plot_panel_forecast
+from lstm_app.evaluation.panel_plots import (
+    draw_panel_forecast,
+    history_total,
+    panel_totals,
+    pick_series,
+    plot_panel_forecast,
+    series_points,
+    sum_by_time,
+)
 from lstm_app.evaluation.plots import plot_forecast, plot_loss
 from lstm_app.models.gates import plot_gates, trace_gates
 from lstm_app.runs.rundir import RunDir, file_fingerprint, first_difference, temporary_path
@@ -269,7 +278,77 @@ def _fit_evaluate_write_panel(cfg: Config, run: RunDir, panel, verbose, resume):
     return TrainResult(run.path, model, history, metrics, {"test": forecasts}, panel)
 
 
+def _fit_evaluate_write_streamed(cfg: Config, run: RunDir, verbose, resume):
+    """The job for a panel read shard by shard (`data.stream`): trained on the windows of every
+    shard in turn (`stream_dataset`), then each shard read again, forecast and scored as a
+    panel in memory is; what is written is what `_fit_evaluate_write_panel` writes."""
+    sharded = scan_shards(cfg.data)
+    model, history = fit_in_run(cfg, run, sharded, verbose, resume)
+    batch_size = cfg.training.batch_size
+    tables, skipped, histories, totals, scalers, where = [], {}, [], [], None, {}
+    for index, path in enumerate(sharded.paths):
+        shard = prepare_panel(replace(cfg.data, path=path), cfg.seed, categories=sharded.static)
+        forecasts = forecast_each(model, shard.parts, "test", batch_size)
+        reports = [
+            metrics_report(part, {"test": values})
+            for part, values in zip(shard.parts, forecasts, strict=True)
+        ]
+        tables.append(series_table(shard.ids, reports))
+        skipped.update(shard.skipped)
+        histories.append(history_total(shard))
+        totals.append(panel_totals(shard, forecasts))
+        where.update(dict.fromkeys(shard.ids, index))
+        scalers = _merged_scalers(scalers, panel_scalers(shard))
+    table = pd.concat(tables, ignore_index=True)
+    metrics = {
+        "panel": panel_summary(table),
+        "series": {"scored": len(table), "left_out": skipped, "shards": len(sharded.paths)},
+        "data": {**reports[0]["data"], "inputs": list(sharded.feature_names)},
+    }
+    picked = []
+    for role, series_id in pick_series(table):  # read again: one shard is held at a time
+        shard = prepare_panel(
+            replace(cfg.data, path=sharded.paths[where[series_id]]),
+            cfg.seed,
+            categories=sharded.static,
+        )
+        part = shard.parts[shard.ids.index(series_id)]
+        (values,) = forecast_each(model, [part], "test", batch_size)
+        picked.append((role, series_id, part, series_points(part, values)))
+    run.write_scalers(scalers)
+    run.write_file(RunDir.SERIES_METRICS, lambda path: table.to_csv(path, index=False))
+    run.write_file(RunDir.LOSS_PLOT, lambda path: plot_loss(history, path))
+    run.write_file(
+        RunDir.FORECAST_PLOT,
+        lambda path: draw_panel_forecast(
+            sum_by_time(histories),
+            sum_by_time(totals),
+            picked,
+            table,
+            path,
+            f"test split, read in {len(sharded.paths)} shards",
+        ),
+    )
+    run.write_file(RunDir.MODEL, model.save)
+    run.write_metrics(finite_or_none(metrics))
+    if cfg.export.formats:
+        _export_whole(model, run, cfg.export.formats)
+    return TrainResult(run.path, model, history, metrics, {}, sharded)
+
+
+def _merged_scalers(merged: dict | None, shard: dict) -> dict:
+    """`scaler.json` of a panel read shard by shard: one shard's (`panel_scalers`), with the
+    series of every shard when each series has its own statistics."""
+    if merged is None:
+        return shard
+    if "series" in merged:
+        merged["series"].update(shard["series"])
+    return merged
+
+
 def _fit_evaluate_write(cfg: Config, run: RunDir, data: PreparedData | None, verbose, resume):
+    if cfg.data.stream:
+        return _fit_evaluate_write_streamed(cfg, run, verbose, resume)
     if cfg.data.series_id is not None:
         return _fit_evaluate_write_panel(cfg, run, data, verbose, resume)
     data = data or prepare_data(cfg.data, cfg.seed)

@@ -21,6 +21,7 @@ from lstm_app.config.load import config_to_dict, load_config
 from lstm_app.data.choose import AUTO
 from lstm_app.data.panel import prepare_panel
 from lstm_app.data.prepare import prepare_candidates, prepare_data
+from lstm_app.data.shards import scan_shards
 from lstm_app.errors import RunFailedError, UserInputError
 from lstm_app.evaluation.backtest import check_folds
 from lstm_app.evaluation.report import (
@@ -29,6 +30,7 @@ from lstm_app.evaluation.report import (
     panel_check_summary,
     panel_run_summary,
     run_summary,
+    stream_check_summary,
 )
 from lstm_app.runs.rundir import RUNS_ROOT, RunDir
 from lstm_app.serving.formats import missing_extras
@@ -107,7 +109,13 @@ def main(argv=None) -> int:
         parser.error("the following arguments are required: --config")
     try:
         cfg = load_config(args.config, args.overrides)
-        if cfg.data.series_id is not None:  # a panel: many series, one model
+        if cfg.data.stream:  # a panel read shard by shard: its ids and labels checked now
+            sharded = scan_shards(cfg.data)
+            if args.check:
+                print(stream_check_summary(args.config, sharded))
+                return 0
+            candidates, data = {}, None
+        elif cfg.data.series_id is not None:  # a panel: many series, one model
             panel = prepare_panel(cfg.data, cfg.seed)
             if args.check:
                 print(panel_check_summary(args.config, panel))

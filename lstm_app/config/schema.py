@@ -145,6 +145,9 @@ class DataConfig:
     # long format, many series: the id column, or several (one series per combination)
     series_id: str | tuple[str, ...] | None = None
     static: tuple[str, ...] = ()  # per-series label columns, one value per series
+    # a panel read shard by shard (each Parquet file of the folder data.path), memory bounded
+    # by one shard, instead of all at once
+    stream: bool = False
     missing: Literal["error", "drop", "ffill", "interpolate"] = "error"  # empty or NA cells
     # of the target, in order; auto: chosen on the validation split (lstm_app.data.choose)
     transforms: tuple[str, ...] | Literal["auto"] = choice((), TRANSFORMS)
@@ -211,6 +214,10 @@ class DataConfig:
         if self.series_id is None:
             if self.static:
                 raise ConfigError(("static",), "per-series columns need data.series_id; set it")
+            if self.stream:
+                raise ConfigError(
+                    ("stream",), "streams the shards of a panel; set data.series_id (its ids)"
+                )
             return None
         if self.source != "csv":
             raise ConfigError(("series_id",), "needs data.source: csv (a long-format file)")

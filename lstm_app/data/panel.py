@@ -167,23 +167,27 @@ class PreparedPanel:
         return self.parts[0].prepared_from
 
 
-def static_columns(static: dict[str, tuple[str, ...]], n_series: int):
+def static_columns(static: dict[str, tuple[str, ...]], n_series: int, categories=None):
     """The one-hot columns of the static labels: `(names, (n_series, columns) 0/1 matrix)`,
-    the labels of each column sorted, names `column=label`."""
+    the labels of each column sorted (or `categories[column]`, those of a whole panel read
+    shard by shard), names `column=label`."""
     names, blocks = [], [np.zeros((n_series, 0))]
     for column, labels in static.items():
-        categories = sorted(set(labels))
-        names += [f"{column}={label}" for label in categories]
-        blocks.append(one_hot(np.asarray(labels, object), categories))
+        known = sorted(set(labels)) if categories is None else categories[column]
+        names += [f"{column}={label}" for label in known]
+        blocks.append(one_hot(np.asarray(labels, object), known))
     return tuple(names), np.concatenate(blocks, axis=1).astype(np.float32)
 
 
-def prepare_panel(data: DataConfig, seed: int = 0, panel: Panel | None = None) -> PreparedPanel:
+def prepare_panel(
+    data: DataConfig, seed: int = 0, panel: Panel | None = None, categories=None
+) -> PreparedPanel:
     """Each series of `data`'s panel prepared on its own (`prepare_data` with its own series:
     transforms, splits by `data.split`, scalers fitted on its train part), the static labels
-    appended as one-hot inputs. A series that cannot be prepared (too short for a window in a
-    split, a log of a non-positive value...) is left out, with the reason; DataError if none
-    is left."""
+    appended as one-hot inputs (of `categories`, `{column: labels}`, when given: a shard's
+    series among those of every shard). A series that cannot be prepared (too short for a
+    window in a split, a log of a non-positive value...) is left out, with the reason;
+    DataError if none is left."""
     panel = panel or read_panel(data)
     kept, parts, skipped = [], [], {}
     for i, (series_id, series) in enumerate(zip(panel.ids, panel.series, strict=True)):
@@ -198,7 +202,7 @@ def prepare_panel(data: DataConfig, seed: int = 0, panel: Panel | None = None) -
             f"{panel.source}: no series can be prepared; series '{first[0]}': {first[1]}"
         )
     static = {column: tuple(labels[i] for i in kept) for column, labels in panel.static.items()}
-    names, onehot = static_columns(static, len(parts))
+    names, onehot = static_columns(static, len(parts), categories)
     parts = [_with_static(part, onehot[j]) for j, part in enumerate(parts)]
     return PreparedPanel(
         tuple(panel.ids[i] for i in kept),

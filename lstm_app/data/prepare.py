@@ -151,8 +151,11 @@ class SplitData:
 
     def windows(self):
         """Scaled inputs `(n, input_width, n_features)` and targets `(n, horizon)`, as the
-        model sees them: views, or copies scaled window by window (`window_scaling`)."""
+        model sees them: views, or copies (the windows of `starts`, or scaled window by window
+        with `window_scaling`)."""
         inputs, targets = window_views(self.features, self.target, self.input_width, self.horizon)
+        if self.starts is not None:  # joined series: their windows only, none across
+            inputs, targets = inputs[self.starts], targets[self.starts]
         if self.window_scaling is None:
             return inputs, targets
         loc, scale = self.target_statistics()

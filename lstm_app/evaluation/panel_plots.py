@@ -53,13 +53,15 @@ def series_points(part: PreparedData, forecast: np.ndarray, split_name="test") -
 def sum_by_time(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """The sum over series of their frames (`time` and value columns), per time present in
     any: `time, series` (how many are summed) and each value column, sorted by time; a sum is
-    NaN where one of its values is."""
+    NaN where one of its values is. Frames that are themselves sums (with a `series` column,
+    as shards' totals are) add up with their counts."""
     frame = pd.concat(frames, ignore_index=True)
-    columns = [c for c in frame.columns if c != "time"]
+    columns = [c for c in frame.columns if c not in ("time", "series")]
     grouped = frame.groupby("time", sort=True)
     totals = grouped[columns].sum()
     totals = totals.where(~frame[columns].isna().groupby(frame["time"]).any())
-    totals.insert(0, "series", grouped.size())
+    counts = grouped["series"].sum() if "series" in frame.columns else grouped.size()
+    totals.insert(0, "series", counts)
     return totals.reset_index()
 
 
@@ -126,22 +128,45 @@ def plot_panel_forecast(
         series_points(part, forecast, split_name)
         for part, forecast in zip(panel.parts, forecasts, strict=True)
     ]
-    picked = pick_series(table)
+    picked = [
+        (role, series_id, panel.parts[panel.ids.index(series_id)])
+        for role, series_id in pick_series(table)
+    ]
+    draw_panel_forecast(
+        history_total(panel, split_name),
+        sum_by_time(points),
+        [(*pick, points[panel.ids.index(pick[1])]) for pick in picked],
+        table,
+        path,
+        f"{split_name} split, {_steps(panel, split_name)}",
+        split_name,
+    )
+
+
+def draw_panel_forecast(history, totals, picked, table, path, what: str, split_name="test"):
+    """The figure of `plot_panel_forecast` from its pieces, which a panel read shard by shard
+    adds up shard by shard (`sum_by_time` of the shards' `history_total` and `panel_totals`).
+
+    Args:
+        history: `history_total`'s `time, series, actual`.
+        totals: `panel_totals`' `time, series, actual, model, seasonal_naive`.
+        picked: `[(role, series id, its PreparedData, its series_points)]`, as `pick_series`.
+        table: the series' metrics (`series_table`).
+        what: how the total's title names the split and the steps shown.
+    """
     shown = [f"s{k}" for k in range(len(picked))]
     layout = [["total"] * max(len(shown), 1)] + ([shown] if shown else [])
     fig = Figure(figsize=(12, 8 if shown else 4.5), layout="constrained")
     axes = fig.subplot_mosaic(layout, height_ratios=[1.2, 1] if shown else None)
-    target, totals = panel.parts[0].series.target_name, sum_by_time(points)
-    _plot_total(axes["total"], history_total(panel, split_name), totals, target)
+    target = picked[0][2].series.target_name if picked else "target"
+    _plot_total(axes["total"], history, totals, target)
     axes["total"].set_title(
-        f"{target}: total of {len(panel)} series, {split_name} split, {_steps(panel, split_name)}"
-        f"; {_total_scores(totals)}"
+        f"{target}: total of {len(table)} series, {what}; {_total_scores(totals)}"
     )
     scores = table.set_index("series")
-    for key, (role, series_id) in zip(shown, picked, strict=True):
-        i = panel.ids.index(series_id)
+    for key, (role, series_id, part, points) in zip(shown, picked, strict=True):
         row = scores.loc[series_id]
-        _plot_series(axes[key], panel.parts[i], points[i], split_name)
+        _plot_series(axes[key], part, points, split_name)
         axes[key].set_title(
             f"{role}: {series_id}\nMASE {_score(row['model_mase'])} vs seasonal naive "
             f"{_score(row.get('seasonal_naive_mase', np.nan))}",

@@ -197,6 +197,18 @@ def panel_check_summary(config_path: Path, panel) -> str:
     return "\n".join(lines)
 
 
+def stream_check_summary(config_path: Path, sharded) -> str:
+    """What `lstm-train --check` prints for a panel read shard by shard (a ShardedPanel):
+    what its ids and labels say; the series themselves are read as training reads them."""
+    data = sharded.data
+    return (
+        f"{config_path}: OK; {sharded.n_series} series in {len(sharded.paths)} shard(s) of "
+        f"{data.path}, {len(sharded.feature_names)} input feature(s), windows of "
+        f"{data.window.input_width} -> {data.window.horizon} steps, read one shard at a time "
+        "(each series' rows are checked as training reads them); nothing written"
+    )
+
+
 def panel_run_summary(metrics: dict, run: RunDir) -> str:
     """The end-of-run summary of a panel: the mean and median MASE of the model and the
     baselines over the series, and the share of series the model wins."""
@@ -217,6 +229,8 @@ def panel_run_summary(metrics: dict, run: RunDir) -> str:
     lines.append(f"The model beats {wins} of the series.")
     if series["left_out"]:
         lines.append(_left_out(series["left_out"]) + ".")
+    if series.get("shards"):
+        lines.append(f"Read in {series['shards']} shard(s), one at a time.")
     lines.append(
         f"Results: {run.path}/ ({RunDir.METRICS}, {RunDir.SERIES_METRICS}, "
         f"{RunDir.FORECAST_PLOT}, {RunDir.LOSS_PLOT}, {RunDir.MODEL})"

@@ -60,16 +60,22 @@ def write_json(path: Path, obj) -> None:
 
 
 def file_fingerprint(path) -> dict:
-    """`{"path", "bytes", "sha256"}` of the file at `path` (read in blocks), as `run.json`
-    records the data file a run started from; UserInputError naming the file if unreadable."""
+    """`{"path", "bytes", "sha256"}` of the file at `path` (read in blocks), or of a folder's
+    files (their names and contents, in name order), as `run.json` records the data a run
+    started from; UserInputError naming the file if unreadable."""
+    path = Path(path)
+    files = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
     digest, size = hashlib.sha256(), 0
-    try:
-        with open(path, "rb") as file:
-            while block := file.read(1 << 20):
-                digest.update(block)
-                size += len(block)
-    except OSError as err:
-        raise UserInputError(f"{path}: cannot read the data file: {err.strerror}") from None
+    for name in files:
+        if path.is_dir():
+            digest.update(name.name.encode() + b"\0")
+        try:
+            with open(name, "rb") as file:
+                while block := file.read(1 << 20):
+                    digest.update(block)
+                    size += len(block)
+        except OSError as err:
+            raise UserInputError(f"{name}: cannot read the data file: {err.strerror}") from None
     return {"path": str(path), "bytes": size, "sha256": digest.hexdigest()}
 
 
@@ -216,7 +222,7 @@ class RunDir:
         if not isinstance(recorded, dict) or not recorded.get("path"):
             return
         path = recorded["path"]
-        if not Path(path).is_file():
+        if not Path(path).exists():
             raise UserInputError(
                 f"--run-dir {self.path}: the data file {path} the run started with is gone; "
                 "resume with that file in place, or start a new run"

@@ -7,6 +7,7 @@ options (`compile_model`), and whether its stacked LSTM layers train fused (`tra
 
 import dataclasses
 import math
+import warnings
 from pathlib import Path
 
 import keras
@@ -15,6 +16,7 @@ import tensorflow as tf
 
 from lstm_app.config.schema import LOSSES, OPTIMIZERS, CallbacksConfig, Config, TrainingConfig
 from lstm_app.data.prepare import PreparedData, SplitData, every_stride, join_splits
+from lstm_app.data.shards import ShardedPanel, stream_dataset
 from lstm_app.data.windows import make_dataset
 from lstm_app.errors import RunFailedError
 from lstm_app.models.build import build_model
@@ -144,6 +146,32 @@ def forecast_each(model: keras.Model, parts, split_name: str, batch_size: int) -
     ]
 
 
+def training_datasets(cfg: Config, data, epoch):
+    """`(train, val)` datasets of one epoch each: of `data`'s splits (a PreparedData), or read
+    shard by shard (a ShardedPanel, `data.stream`); the train order is drawn from
+    `(cfg.seed, epoch)`."""
+    training = cfg.training
+    if isinstance(data, ShardedPanel):
+        train = stream_dataset(
+            data,
+            training.batch_size,
+            cfg.seed,
+            epoch,
+            training.windows_per_series,
+            training.stride,
+        )
+        return train, stream_dataset(data, training.batch_size, cfg.seed, split="val")
+    train = make_dataset(
+        every_stride(data.splits["train"], training.stride),
+        training.batch_size,
+        training.shuffle,
+        cfg.seed,
+        epoch,
+        training.windows_per_series,
+    )
+    return train, make_dataset(data.splits["val"], training.batch_size)
+
+
 def fit_model(
     cfg: Config, data: PreparedData, callbacks, verbose, model=None, initial_epoch: int = 0
 ) -> tuple[keras.Model, dict]:
@@ -171,22 +199,21 @@ def fit_model(
                 "it would write the fused twin; build it with saves=model."
             )
     number = EpochNumber(initial_epoch)
-    fit = trainee.fit(
-        make_dataset(
-            every_stride(data.splits["train"], training.stride),
-            training.batch_size,
-            training.shuffle,
-            cfg.seed,
-            number.epoch,
-            training.windows_per_series,
-        ),
-        validation_data=make_dataset(data.splits["val"], training.batch_size),
-        epochs=training.epochs,
-        initial_epoch=initial_epoch,
-        shuffle=False,  # the dataset orders each epoch itself (training.shuffle)
-        callbacks=[number, *callbacks],
-        verbose=verbose,
-    )
+    train, val = training_datasets(cfg, data, number.epoch)
+    with warnings.catch_warnings():
+        if isinstance(data, ShardedPanel):
+            # shards read in turn: Keras learns an epoch's batches as the first one ends, and
+            # says so as if the data ran short; every epoch has the same batches
+            warnings.filterwarnings("ignore", "Your input ran out of data", UserWarning)
+        fit = trainee.fit(
+            train,
+            validation_data=val,
+            epochs=training.epochs,
+            initial_epoch=initial_epoch,
+            shuffle=False,  # the dataset orders each epoch itself (training.shuffle)
+            callbacks=[number, *callbacks],
+            verbose=verbose,
+        )
     return model, {key: [float(v) for v in values] for key, values in fit.history.items()}
 
 
