@@ -99,6 +99,32 @@ def panel_table(results: dict[str, tuple[dict, float]]) -> str:
     return "\n".join(lines)
 
 
+def intervals_table(results: dict[str, tuple[dict, float]]) -> str:
+    """The intervals' markdown table, one row per config that scores them: each interval's
+    test coverage (before and after calibration) and mean width, and the weighted quantile
+    loss of the model and of the baselines given intervals from their train residuals."""
+    lines = [
+        "| config | quantiles | interval | calibration | coverage before | coverage after | "
+        "mean width | wQL | persistence wQL | seasonal naive wQL |",
+        "|" + " --- |" * 10,
+    ]
+    for name, (metrics, _) in results.items():
+        report = metrics.get("intervals")
+        if report is None:
+            continue
+        wql = {k: _number(v["wql"]) for k, v in report["baselines"].items()}
+        for level, scores in report["model"]["intervals"].items():
+            before = scores.get("uncalibrated", {}).get("coverage")
+            lines.append(
+                f"| `{name}` | {', '.join(map(str, report['levels']))} | {level}% | "
+                f"{report['calibration']} | {'-' if before is None else f'{before:.0%}'} | "
+                f"{scores['coverage']:.0%} | {_number(scores['width'])} | "
+                f"{_number(report['model']['wql'])} | {wql.get('persistence', '-')} | "
+                f"{wql.get('seasonal_naive', '-')} |"
+            )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--update-readme", action="store_true", help="write it into README.md")
@@ -127,7 +153,7 @@ def main() -> None:
         f"({os.cpu_count()} cores), Python {platform.python_version()}, TensorFlow "
         f"{tf.__version__}, Keras {keras.__version__}."
     )
-    text = f"{table(results)}\n\n{panel_table(panels)}\n\n{footer}"
+    text = f"{table(results)}\n\n{panel_table(panels)}\n\n{intervals_table(results)}\n\n{footer}"
     print(text)
     if args.update_readme:
         readme = REPO / "README.md"

@@ -33,7 +33,7 @@ import pandas as pd
 
 import lstm_app
 from lstm_app.config.load import config_to_dict
-from lstm_app.config.schema import Config
+from lstm_app.config.schema import DISTRIBUTION_LOSSES, Config
 from lstm_app.data.choose import AUTO, TransformChoice
 from lstm_app.data.panel import joined_data, panel_scalers, prepare_panel
 from lstm_app.data.prepare import (
@@ -46,6 +46,7 @@ from lstm_app.data.prepare import (
 from lstm_app.data.shards import scan_shards
 from lstm_app.errors import UserInputError
 from lstm_app.evaluation.backtest import run_backtest
+from lstm_app.evaluation.intervals import interval_report, quantile_levels
 from lstm_app.evaluation.metrics import finite_or_none, forecast_table, metrics_report
 from lstm_app.evaluation.panel import panel_summary, series_table
 from lstm_app.evaluation.panel_plots import (
@@ -61,7 +62,7 @@ from lstm_app.evaluation.plots import plot_forecast, plot_loss
 from lstm_app.models.gates import plot_gates, trace_gates
 from lstm_app.runs.rundir import RunDir, file_fingerprint, first_difference, temporary_path
 from lstm_app.training.choose import choose_transforms
-from lstm_app.training.fit import forecast, forecast_each
+from lstm_app.training.fit import forecast, forecast_each, forecast_quantiles
 from lstm_app.training.trainer import fit_in_run, forecast_fold
 
 
@@ -355,7 +356,23 @@ def _fit_evaluate_write(cfg: Config, run: RunDir, data: PreparedData | None, ver
     model, history = fit_in_run(cfg, run, data, verbose, resume)
     batch_size = cfg.training.batch_size
     forecasts = {name: forecast(model, data, data.splits[name], batch_size) for name in SPLITS}
-    metrics = metrics_report(data, forecasts)
+    metrics, bands = metrics_report(data, forecasts), {}
+    intervals = cfg.evaluation.intervals
+    if cfg.data.quantiles or intervals.levels or cfg.training.loss in DISTRIBUTION_LOSSES:
+        levels = quantile_levels(cfg.data.quantiles, intervals.levels)
+        quantiles = {
+            name: forecast_quantiles(model, data, data.splits[name], levels, batch_size)
+            for name in ("val", "test")
+        }
+        distribution = quantiles["test"] is not None
+        metrics["intervals"], bands = interval_report(
+            data,
+            forecasts,
+            quantiles if distribution else None,
+            levels,
+            intervals.levels,
+            intervals.calibrate,
+        )
     if cfg.evaluation.backtest.folds > 1:
         metrics["backtest"] = run_backtest(cfg, data, metrics, partial(forecast_fold, cfg))
     test = data.splits["test"]
@@ -369,7 +386,9 @@ def _fit_evaluate_write(cfg: Config, run: RunDir, data: PreparedData | None, ver
     run.write_scalers(scalers)
     run.write_forecasts(forecast_table(data, test, forecasts["test"]))
     run.write_file(RunDir.LOSS_PLOT, lambda path: plot_loss(history, path))
-    run.write_file(RunDir.FORECAST_PLOT, lambda path: plot_forecast(data, forecasts["test"], path))
+    run.write_file(
+        RunDir.FORECAST_PLOT, lambda path: plot_forecast(data, forecasts["test"], path, bands=bands)
+    )
     traces = trace_gates(model, test.windows()[0])
     if traces:
         title = "Gates on the last test window; heatmaps: units (rows) by time steps (columns)"

@@ -158,6 +158,8 @@ class DataConfig:
     # fitted on the train split only; series: each series of a panel by its own train part
     # (one series: as standard); window, window_abs: each window by its own statistics
     scaler: Literal["standard", "minmax", "series", "window", "window_abs", "none"] = "standard"
+    # quantile levels forecast and scored, strictly increasing in (0, 1), e.g. [0.1, 0.5, 0.9]
+    quantiles: tuple[float, ...] = ()
     sine: SineConfig = field(default_factory=SineConfig)  # used when source is sine
 
     def _finish(self):
@@ -205,8 +207,20 @@ class DataConfig:
             raise ConfigError(
                 ("transforms",), "seasonal_diff needs data.season_length of 2 or more, got 1"
             )
+        self._check_quantiles()
         series_id = self._check_panel(target, features)
         return dataclasses.replace(self, target=target, features=features, series_id=series_id)
+
+    def _check_quantiles(self):
+        for i, level in enumerate(self.quantiles):
+            if not 0 < level < 1:
+                raise ConfigError(("quantiles", i), f"expected a level in (0, 1), got {level}")
+            if i and level <= self.quantiles[i - 1]:
+                raise ConfigError(
+                    ("quantiles", i),
+                    f"levels must be sorted, each above the one before: {level} comes after "
+                    f"{self.quantiles[i - 1]}",
+                )
 
     def _check_panel(self, target: str, features) -> tuple[str, ...] | None:
         """`series_id` as a tuple of columns (None for one series); its columns and `static`'s
@@ -417,6 +431,17 @@ LOSSES = Registry("loss")  # name -> the loss `model.compile(loss=...)` is given
 LOSSES.add("mean_squared_error", "mean_squared_error")
 LOSSES.add("mean_absolute_error", "mean_absolute_error")
 LOSSES.add("huber", "huber")
+# distribution heads (lstm_app.models.heads): quantiles of data.quantiles, or a normal's mean
+# and scale; the model forecasts (batch, horizon, Q or 2)
+LOSSES.add("quantile", "lstm_app.models.heads.PinballLoss")
+LOSSES.add("gaussian", "lstm_app.models.heads.GaussianNLL")
+DISTRIBUTION_LOSSES = ("quantile", "gaussian")
+
+
+def interval_quantiles(level: float) -> tuple[float, float]:
+    """The quantile levels bounding the central `level` % interval: 80 -> (0.1, 0.9)."""
+    tail = (1 - level / 100) / 2
+    return round(tail, 10), round(1 - tail, 10)
 
 
 @dataclass(frozen=True)
@@ -513,10 +538,30 @@ class BacktestConfig:
 
 
 @dataclass(frozen=True)
+class IntervalsConfig:
+    """Central prediction intervals scored on the test windows: `levels` in percent (80: the
+    0.1 and 0.9 quantiles), calibrated on the validation windows with `calibrate: conformal`."""
+
+    levels: tuple[float, ...] = ()  # e.g. [80, 95]; each in (0, 100)
+    calibrate: Literal["none", "conformal"] = "none"
+
+    def _finish(self):
+        for i, level in enumerate(self.levels):
+            if not 0 < level < 100:
+                raise ConfigError(("levels", i), f"expected a percentage in (0, 100), got {level}")
+            if level in self.levels[:i]:
+                raise ConfigError(("levels", i), f"{level} is listed twice")
+        if self.calibrate != "none" and not self.levels:
+            raise ConfigError(("calibrate",), "calibrates intervals: list their levels too")
+        return self
+
+
+@dataclass(frozen=True)
 class EvaluationConfig:
     """How the model is judged beyond its test split."""
 
     backtest: BacktestConfig = field(default_factory=BacktestConfig)
+    intervals: IntervalsConfig = field(default_factory=IntervalsConfig)
 
 
 # --------------------------------------------------------------------------------------------
@@ -554,6 +599,40 @@ class Config:
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
 
+    def _check_distribution(self):
+        """What a distribution head (`training.loss: quantile | gaussian`) and the intervals
+        need: the quantile levels, the median among them, each interval's bounds."""
+        loss, quantiles = self.training.loss, self.data.quantiles
+        if loss == "quantile":
+            if not quantiles:
+                raise ConfigError(
+                    ("data", "quantiles"),
+                    "training.loss: quantile forecasts these levels; list them, e.g. "
+                    "[0.1, 0.5, 0.9]",
+                )
+            if 0.5 not in quantiles:
+                raise ConfigError(
+                    ("data", "quantiles"),
+                    f"must hold 0.5, the median, the point forecast; got {list(quantiles)}",
+                )
+            for i, level in enumerate(self.evaluation.intervals.levels):
+                missing = [q for q in interval_quantiles(level) if q not in quantiles]
+                if missing:
+                    raise ConfigError(
+                        ("evaluation", "intervals", "levels", i),
+                        f"the {level:g}% interval is bounded by the {missing[0]} quantile, not in "
+                        f"data.quantiles {list(quantiles)}; add it",
+                    )
+        if loss in DISTRIBUTION_LOSSES and self.export.formats:
+            raise ConfigError(
+                ("export", "formats"),
+                f"a model with training.loss: {loss} is not exported yet (issue 16); set it to []",
+            )
+        if loss in DISTRIBUTION_LOSSES and self.data.series_id is not None:
+            raise ConfigError(
+                ("training", "loss"), f"{loss} is not yet for a panel (data.series_id)"
+            )
+
     def _check_panel_run(self):
         """What a panel run (`data.series_id`) does not do yet (issue 15, in progress)."""
         if self.data.series_id is None:
@@ -579,6 +658,7 @@ class Config:
                 f"got {self.name!r}",
             )
         self._check_panel_run()
+        self._check_distribution()
         if self.model.static_embedding is not None and not self.data.static:
             raise ConfigError(
                 ("model", "static_embedding"),

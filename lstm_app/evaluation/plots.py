@@ -35,9 +35,13 @@ def plot_loss(history: dict[str, list[float]], path) -> None:
     fig.savefig(path, format="png", dpi=100)
 
 
-def plot_forecast(data: PreparedData, forecast: np.ndarray, path, split_name="test") -> None:
+def plot_forecast(
+    data: PreparedData, forecast: np.ndarray, path, split_name="test", bands=None
+) -> None:
     """The split's actual values against the model's and the baselines' first-step forecasts;
-    for a horizon above 1, a second panel shows a few windows' whole forecasts."""
+    for a horizon above 1, a second panel shows a few windows' whole forecasts. `bands`
+    `{level: (lower, upper)}`, each `(scored windows, horizon)`: the model's intervals, shaded
+    around its first-step forecasts (a fan chart), widest first."""
     split = data.splits[split_name]
     scored = split.scored()
     actual = split.raw_target_windows()[scored]
@@ -51,6 +55,18 @@ def plot_forecast(data: PreparedData, forecast: np.ndarray, path, split_name="te
     times = split.target_times()[:, 0]
     ax.plot(split.times, split.raw_target, color="black", lw=1.5, label="actual")
     model_mae = mae(actual, forecast[scored])
+    for k, (level, (lower, upper)) in enumerate(sorted((bands or {}).items(), reverse=True)):
+        if not (np.isfinite(lower).all() and np.isfinite(upper).all()):
+            continue  # an interval too few validation windows could calibrate: unbounded
+        ax.fill_between(
+            times[scored],
+            lower[:, 0],
+            upper[:, 0],
+            color="C0",
+            alpha=0.15 + 0.15 * k,
+            lw=0,
+            label=f"model {level:g}% interval",
+        )
     ax.plot(times, forecast[:, 0], marker=".", label=f"model (MAE {model_mae:.4g})")
     for name, values in baselines.items():
         label = f"{name.replace('_', ' ')} (MAE {mae(actual, values[scored]):.4g})"

@@ -159,6 +159,8 @@ def run_summary(metrics: dict, data: PreparedData, run: RunDir) -> str:
             mae = metrics["backtest"]["summary"][name]["mae"]  # None: left out of every fold
             parts.append(f"{label} {mae['mean']:.4g} +- {mae['std']:.3g}" if mae else f"{label} -")
         lines.append(f"Backtest, {len(folds)} folds, test MAE mean +- std: {', '.join(parts)}.")
+    if "intervals" in metrics:
+        lines += interval_lines(metrics["intervals"])
     lines.append(
         f"Results: {run.path}/ ({RunDir.METRICS}, {RunDir.FORECAST_PLOT}, {RunDir.LOSS_PLOT}, "
         f"{RunDir.MODEL}, ...)"
@@ -169,6 +171,36 @@ def run_summary(metrics: dict, data: PreparedData, run: RunDir) -> str:
             f"{run.export_dir} --input CSV"
         )
     return "\n".join(lines)
+
+
+def interval_lines(report: dict) -> list[str]:
+    """The summary's lines on intervals: each level's coverage and width (before and after
+    calibration), and the weighted quantile loss beside the baselines'."""
+    model, lines = report["model"], []
+    wql = ", ".join(
+        f"{BASELINES[name].label} {number_text(scores['wql'])}"
+        for name, scores in report["baselines"].items()
+    )
+    lines.append(
+        f"Quantiles {', '.join(map(str, report['levels']))} (intervals: "
+        f"{report['calibration']}): weighted quantile loss {number_text(model['wql'])}"
+        + (f"; {wql}" if wql else "")
+        + "."
+    )
+    for level, scores in model["intervals"].items():
+        before = scores.get("uncalibrated")
+        was = (
+            f" (uncalibrated {before['coverage']:.0%}, width {number_text(before['width'])})"
+            if before
+            else ""
+        )
+        lines.append(
+            f"  {level}% interval: covers {scores['coverage']:.0%} of test values, mean width "
+            f"{number_text(scores['width'])}, MSIS {number_text(scores['msis'])}{was}"
+        )
+        if scores.get("note"):
+            lines.append(f"  ({scores['note']})")
+    return lines
 
 
 def _left_out(skipped: dict[str, str], shown: int = 3) -> str:

@@ -14,6 +14,7 @@ import dataclasses
 import keras
 
 from lstm_app.config.schema import LAYER_TYPES, Config, ModelConfig
+from lstm_app.models.heads import GaussianHead, QuantileHead
 from lstm_app.models.static import StaticEmbedding, static_sizes
 from lstm_app.registry import load_object
 
@@ -39,10 +40,30 @@ def build_sequential(model: ModelConfig, n_features: int) -> keras.Sequential:
 def build_model(cfg: Config, feature_names) -> keras.Sequential:
     """The model of `cfg` for inputs named `feature_names`, not compiled: `build_sequential`,
     led by a `StaticEmbedding` of the static labels' one-hot columns when
-    `model.static_embedding` is set."""
-    dim = cfg.model.static_embedding
-    if dim is None:
+    `model.static_embedding` is set, and ended by a distribution head (`distribution_head`)
+    when `training.loss` is `quantile` or `gaussian`."""
+    dim, head = cfg.model.static_embedding, distribution_head(cfg)
+    if dim is None and head is None:
         return build_sequential(cfg.model, len(feature_names))
-    embedding = StaticEmbedding(static_sizes(feature_names, cfg.data.static), dim)
-    layers = [build_layer(layer) for layer in cfg.model.layers]  # built for the embedded width
-    return keras.Sequential([keras.Input(shape=(None, len(feature_names))), embedding, *layers])
+    configs = list(cfg.model.layers)
+    if head is not None:  # the output layer gives every step's quantiles (or mean and scale)
+        out = cfg.model.output_layer_index()
+        per_step = len(head.levels) if isinstance(head, QuantileHead) else 2
+        configs[out] = dataclasses.replace(configs[out], units=configs[out].units * per_step)
+    layers = [build_layer(layer) for layer in configs]  # built for the widths they get
+    if dim is not None:
+        layers.insert(0, StaticEmbedding(static_sizes(feature_names, cfg.data.static), dim))
+    if head is not None:
+        layers.append(head)
+    return keras.Sequential([keras.Input(shape=(None, len(feature_names))), *layers])
+
+
+def distribution_head(cfg: Config):
+    """The head of a distribution loss (`training.loss`): `QuantileHead` of `data.quantiles`,
+    `GaussianHead`, or None for a point forecast."""
+    horizon = cfg.data.window.horizon
+    if cfg.training.loss == "quantile":
+        return QuantileHead(horizon, cfg.data.quantiles, name="quantiles")
+    if cfg.training.loss == "gaussian":
+        return GaussianHead(horizon, name="gaussian")
+    return None

@@ -9,6 +9,7 @@ import dataclasses
 import math
 import warnings
 from pathlib import Path
+from statistics import NormalDist
 
 import keras
 import numpy as np
@@ -20,6 +21,7 @@ from lstm_app.data.shards import ShardedPanel, stream_dataset
 from lstm_app.data.windows import make_dataset
 from lstm_app.errors import RunFailedError
 from lstm_app.models.build import build_model
+from lstm_app.models.heads import GaussianHead, GaussianNLL, PinballLoss, QuantileHead
 from lstm_app.registry import load_object
 from lstm_app.runs.rundir import RunDir, write_atomic
 from lstm_app.training.fused import fuse
@@ -37,11 +39,21 @@ def _compile(model: keras.Model, optimizer, training: TrainingConfig) -> keras.M
     """`model.compile` with `optimizer` and the loss and speed options of `training`."""
     model.compile(
         optimizer=optimizer,
-        loss=LOSSES[training.loss],
+        loss=_loss(model, training.loss),
         jit_compile=training.jit_compile,
         steps_per_execution=training.steps_per_execution,
     )
     return model
+
+
+def _loss(model: keras.Model, name: str):
+    """The loss `training.loss` names: Keras's, or a distribution head's (its levels read from
+    the model's `QuantileHead`)."""
+    if name == "quantile":
+        return PinballLoss(model.layers[-1].levels)
+    if name == "gaussian":
+        return GaussianNLL()
+    return LOSSES[name]
 
 
 def training_model(model: keras.Model, training: TrainingConfig) -> keras.Model:
@@ -128,9 +140,41 @@ def make_callbacks(
 
 
 def forecast(model: keras.Model, data: PreparedData, split: SplitData, batch_size: int):
-    """The model's forecasts for every window of `split`, `(windows, horizon)`, original units."""
-    scaled = model.predict(make_dataset(split, batch_size), verbose=0)  # (windows, horizon)
-    return data.to_original_units(split, scaled)
+    """The model's forecasts for every window of `split`, `(windows, horizon)`, original units
+    (a distribution head's median, or its normal's mean)."""
+    outputs = model.predict(make_dataset(split, batch_size), verbose=0)  # (windows, horizon, ..)
+    return data.to_original_units(split, point_forecast(model, outputs))
+
+
+def point_forecast(model: keras.Model, outputs: np.ndarray) -> np.ndarray:
+    """`(windows, horizon)` of the model's outputs: as they are, or a distribution head's
+    median (`QuantileHead`) or mean (`GaussianHead`)."""
+    if outputs.ndim == 2:
+        return outputs
+    head = model.layers[-1]
+    if isinstance(head, QuantileHead):
+        return outputs[..., head.levels.index(0.5)]
+    return outputs[..., 0]
+
+
+def forecast_quantiles(model: keras.Model, data: PreparedData, split: SplitData, levels, batch):
+    """`(windows, horizon, len(levels))` the model's quantiles at `levels` for every window of
+    `split`, in original units; None for a point model. Each quantile is turned back through the
+    scaler and the inverse transforms on its own, which keeps it a quantile for monotone
+    transforms taken step by step (scaling, log); differencing sums steps, for which it is the
+    quantile of paths moving together."""
+    head = model.layers[-1]
+    if not isinstance(head, QuantileHead | GaussianHead):
+        return None
+    outputs = model.predict(make_dataset(split, batch), verbose=0)
+    if isinstance(head, QuantileHead):
+        scaled = outputs[..., [head.levels.index(q) for q in levels]]
+    else:
+        z = np.array([NormalDist().inv_cdf(q) for q in levels])
+        scaled = outputs[..., :1] + outputs[..., 1:] * z
+    return np.stack(
+        [data.to_original_units(split, scaled[..., j]) for j in range(len(levels))], axis=-1
+    )
 
 
 def forecast_each(model: keras.Model, parts, split_name: str, batch_size: int) -> list:

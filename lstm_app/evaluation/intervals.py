@@ -1,0 +1,209 @@
+"""Forecast distributions scored: quantiles and intervals against what happened, and intervals
+calibrated on the validation windows (split conformal).
+
+    pinball_loss(actual, quantiles, levels)       (Q,) the mean pinball loss of each quantile
+    weighted_quantile_loss(actual, quantiles, levels)   GluonTS's mean_wQuantileLoss
+    coverage, mean_width, msis                     an interval against the actual values
+    conformal_offset(actual, lower, upper, level)  (horizon,) CQR's widening per step
+    residual_quantiles(residuals, levels)          (horizon, Q) a point forecast's quantiles
+
+Every array is in the target's original units: `actual` `(windows, horizon)`, quantiles
+`(windows, horizon, Q)` for the levels `levels` `(Q,)`, bounds `(windows, horizon)`.
+"""
+
+import math
+
+import numpy as np
+
+from lstm_app.config.schema import interval_quantiles
+from lstm_app.data.prepare import PreparedData
+from lstm_app.evaluation.baselines import baseline_forecasts
+from lstm_app.evaluation.metrics import in_sample, seasonal_scale
+
+
+def pinball_loss(actual: np.ndarray, quantiles: np.ndarray, levels) -> np.ndarray:
+    """`(Q,)` the mean over windows and steps of each quantile's pinball (quantile) loss:
+    `max(q * (y - f), (q - 1) * (y - f))`."""
+    error = actual[..., None] - quantiles  # (windows, horizon, Q)
+    q = np.asarray(levels, dtype=np.float64)
+    return np.maximum(q * error, (q - 1) * error).mean(axis=(0, 1))
+
+
+def weighted_quantile_loss(actual: np.ndarray, quantiles: np.ndarray, levels) -> float:
+    """The mean over the levels of `2 * sum(pinball) / sum(|actual|)` (GluonTS's
+    `mean_wQuantileLoss`, an estimate of the CRPS scaled by the series' size); NaN when the
+    actual values are all 0."""
+    scale = np.abs(actual).sum()
+    if scale == 0:
+        return math.nan
+    sums = pinball_loss(actual, quantiles, levels) * actual.size
+    return float(np.mean(2 * sums / scale))
+
+
+def coverage(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
+    """The share of actual values inside `[lower, upper]`."""
+    return float(((actual >= lower) & (actual <= upper)).mean())
+
+
+def mean_width(lower: np.ndarray, upper: np.ndarray) -> float:
+    return float((upper - lower).mean())
+
+
+def msis(actual, lower, upper, level: float, scale: float | None) -> float | None:
+    """The mean scaled interval score of the central `level` % interval (M4 competition):
+    `(upper - lower) + 2/a * (lower - y) [y < lower] + 2/a * (y - upper) [y > upper]`,
+    `a = 1 - level/100`, averaged over windows and steps and divided by `scale` (the in-sample
+    seasonal naive MAE, as MASE's); None without a scale."""
+    if not scale:
+        return None
+    alpha = 1 - level / 100
+    score = (
+        (upper - lower)
+        + 2 / alpha * np.maximum(lower - actual, 0)
+        + 2 / alpha * np.maximum(actual - upper, 0)
+    )
+    return float(score.mean() / scale)
+
+
+def conformal_offset(actual, lower, upper, level: float) -> np.ndarray:
+    """`(horizon,)` how much to widen (or, negative, narrow) the central `level` % interval at
+    each step so that it covers `level` % of exchangeable new windows (conformalized quantile
+    regression, Romano et al. 2019): the `ceil((n + 1) * level/100) / n` empirical quantile of
+    the scores `max(lower - y, y - upper)` of the `n` calibration windows; inf where `n` is too
+    small for the level (the interval cannot be calibrated: it becomes unbounded)."""
+    scores = np.maximum(lower - actual, actual - upper)  # (windows, horizon)
+    n = len(scores)
+    rank = math.ceil((n + 1) * level / 100)
+    if rank > n:
+        return np.full(scores.shape[1], np.inf)
+    return np.sort(scores, axis=0)[rank - 1]
+
+
+def residual_quantiles(residuals: np.ndarray, levels) -> np.ndarray:
+    """`(horizon, Q)` the empirical quantiles at `levels` of a point forecast's residuals
+    `actual - forecast` `(windows, horizon)`, per step: added to a point forecast, its
+    quantiles."""
+    return np.quantile(residuals, np.asarray(levels), axis=0).T
+
+
+def _scores(actual, quantiles, levels, intervals, scale) -> dict:
+    """Pinball loss per level, weighted quantile loss, and per interval its coverage, mean
+    width and MSIS (`intervals`: `{level: (lower, upper)}`)."""
+    return {
+        "pinball": dict(
+            zip(map(str, levels), map(float, pinball_loss(actual, quantiles, levels)), strict=True)
+        ),
+        "wql": weighted_quantile_loss(actual, quantiles, levels),
+        "intervals": {
+            level_key(level): {
+                "coverage": coverage(actual, lower, upper),
+                "width": mean_width(lower, upper),
+                "msis": msis(actual, lower, upper, level, scale),
+            }
+            for level, (lower, upper) in intervals.items()
+        },
+    }
+
+
+def _bounds(quantiles, levels, interval_levels) -> dict:
+    """`{level: (lower, upper)}` from the quantile columns of each interval's bounds."""
+    return {
+        level: tuple(quantiles[..., levels.index(q)] for q in interval_quantiles(level))
+        for level in interval_levels
+    }
+
+
+def interval_report(
+    data: PreparedData,
+    point: dict[str, np.ndarray],
+    quantiles: dict[str, np.ndarray] | None,
+    levels,
+    interval_levels,
+    calibrate: str,
+) -> dict:
+    """`metrics.json`'s `intervals`: the model's and the baselines' quantiles and intervals
+    scored on the scored test windows, in original units.
+
+    Args:
+        point: the model's point forecasts of `val` and `test`, `(windows, horizon)`.
+        quantiles: its quantiles at `levels` for `val` and `test`, `(windows, horizon, Q)`, or
+            None for a point model: then they are its point forecast plus the empirical
+            quantiles of its validation residuals, step by step (already calibrated on the
+            validation windows).
+        levels: the quantile levels, increasing; they hold every interval's bounds.
+        interval_levels: the central intervals, in percent.
+        calibrate: `conformal`: each interval of a distribution head widened (or narrowed) by
+            `conformal_offset` of the validation windows, step by step; `none`.
+
+    Returns:
+        `(report, bands)`: the report `{"levels", "calibration", "model": scores,
+        "baselines": {name: scores}}`, each scores `{"pinball": {level: loss}, "wql",
+        "intervals": {level: {"coverage", "width", "msis"}}}` (a calibrated model's intervals
+        also hold `uncalibrated`, its scores before, and `offset` per step); and the model's
+        intervals as scored, `{level: (lower, upper)}` over the scored test windows.
+    """
+    levels = [float(q) for q in levels]
+    val, test = data.splits["val"], data.splits["test"]
+    actual = {
+        name: s.raw_target_windows()[s.scored()] for name, s in (("val", val), ("test", test))
+    }
+    scale = seasonal_scale(in_sample(data), data.season_length)
+    if quantiles is None:  # a point model: quantiles of its validation residuals
+        residuals = actual["val"] - point["val"][val.scored()]
+        model_q = point["test"][test.scored()][..., None] + residual_quantiles(residuals, levels)
+        calibration = "validation residuals"
+    else:
+        model_q = quantiles["test"][test.scored()]
+        calibration = calibrate
+    bounds = _bounds(model_q, levels, interval_levels)
+    report = {"levels": levels, "calibration": calibration}
+    model = _scores(actual["test"], model_q, levels, bounds, scale)
+    if quantiles is not None and calibrate == "conformal":
+        val_bounds = _bounds(quantiles["val"][val.scored()], levels, interval_levels)
+        for level, (lower, upper) in bounds.items():
+            offset = conformal_offset(actual["val"], *val_bounds[level], level)
+            before = model["intervals"][level_key(level)]
+            after = _scores(
+                actual["test"], model_q, levels, {level: (lower - offset, upper + offset)}, scale
+            )
+            bounds[level] = (lower - offset, upper + offset)
+            model["intervals"][level_key(level)] = {
+                **after["intervals"][level_key(level)],
+                "uncalibrated": before,
+                "offset": [float(o) for o in offset],
+            }
+            if not np.all(np.isfinite(offset)):
+                model["intervals"][level_key(level)]["note"] = (
+                    f"{len(actual['val'])} validation windows are too few to calibrate a "
+                    f"{level:g}% interval (it needs {math.ceil(100 / (100 - level)) - 1}): "
+                    "unbounded"
+                )
+    report["model"] = model
+    report["baselines"] = {}
+    train = data.splits["train"]
+    train_actual = train.raw_target_windows()[train.scored()]
+    train_forecasts = baseline_forecasts(data, train)
+    for name, values in baseline_forecasts(data, test).items():
+        if name not in INTERVAL_BASELINES or name not in train_forecasts:
+            continue
+        residuals = train_actual - train_forecasts[name][train.scored()]
+        q = values[test.scored()][..., None] + residual_quantiles(residuals, levels)
+        report["baselines"][name] = _scores(
+            actual["test"], q, levels, _bounds(q, levels, interval_levels), scale
+        )
+    return report, bounds
+
+
+INTERVAL_BASELINES = ("persistence", "seasonal_naive")  # given intervals from train residuals
+
+
+def level_key(level: float) -> str:
+    """How `metrics.json` names an interval: `80`, `97.5`."""
+    return f"{level:g}"
+
+
+def quantile_levels(quantiles, interval_levels) -> list[float]:
+    """The quantile levels to forecast and score: `data.quantiles` and the bounds of every
+    interval, sorted."""
+    bounds = {q for level in interval_levels for q in interval_quantiles(level)}
+    return sorted(set(map(float, quantiles)) | bounds)
