@@ -33,7 +33,7 @@ import pandas as pd
 
 import lstm_app
 from lstm_app.config.load import config_to_dict
-from lstm_app.config.schema import DISTRIBUTION_LOSSES, Config
+from lstm_app.config.schema import DISTRIBUTION_LOSSES, Config, quantile_levels
 from lstm_app.data.choose import AUTO, TransformChoice
 from lstm_app.data.panel import joined_data, panel_scalers, prepare_panel
 from lstm_app.data.prepare import (
@@ -46,7 +46,7 @@ from lstm_app.data.prepare import (
 from lstm_app.data.shards import scan_shards
 from lstm_app.errors import UserInputError
 from lstm_app.evaluation.backtest import run_backtest
-from lstm_app.evaluation.intervals import interval_report, quantile_levels
+from lstm_app.evaluation.intervals import interval_report
 from lstm_app.evaluation.metrics import finite_or_none, forecast_table, metrics_report
 from lstm_app.evaluation.panel import panel_summary, series_table
 from lstm_app.evaluation.panel_plots import (

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import tiny_config_dict, write_yaml
 
-from lstm_app.cli import lstm_train
+from lstm_app.cli import lstm_predict, lstm_train
 from lstm_app.config.load import config_from_dict
 from lstm_app.config.schema import interval_quantiles
 from lstm_app.data.prepare import prepare_data
@@ -168,10 +168,6 @@ def test_conformal_offsets_make_the_validation_windows_covered(tmp_path):
             r"evaluation.intervals.levels\[0\]: the 95% interval is bounded by the 0.025",
         ),
         ({"evaluation": {"intervals": {"levels": [100]}}}, r"levels\[0\]: expected a percentage"),
-        (
-            {"export": {"formats": ["keras"]}},
-            r"export.formats: a model with training.loss: quantile",
-        ),
     ],
 )
 def test_bad_settings_are_one_line(tmp_path, capsys, change, message):
@@ -181,3 +177,100 @@ def test_bad_settings_are_one_line(tmp_path, capsys, change, message):
     assert lstm_train.main(["--config", str(config), "--check"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith("lstm-train: error: ")
+
+
+# ---- export
+
+
+@pytest.fixture(scope="module", params=["quantile", "gaussian"])
+def exported_quantiles(tmp_path_factory, request):
+    """A quantile (or Gaussian) run with a calibrated 80% interval, exported to every format."""
+    from lstm_app.serving.formats import FORMATS
+
+    tmp = tmp_path_factory.mktemp(request.param)
+    raw = _config(
+        training={"epochs": 2, "loss": request.param},
+        data={"transforms": ["diff"]},
+        export={"formats": list(FORMATS.names())},
+    )
+    config = write_yaml(tmp / "q.yaml", raw)
+    run = tmp / "run"
+    assert lstm_train.main(["--config", str(config), "--run-dir", str(run), "--quiet"]) == 0
+    return run
+
+
+def test_the_exported_model_returns_calibrated_quantiles_in_original_units(exported_quantiles):
+    from lstm_app.config.load import load_config
+    from lstm_app.serving.predict import load_forecaster
+    from lstm_app.training.fit import forecast_quantiles
+
+    run = exported_quantiles
+    card = json.loads((run / "export" / "metadata.json").read_text())
+    assert card["output"]["shape"] == ["batch", 2, 3]
+    assert card["output"]["quantiles"] == [0.1, 0.5, 0.9]
+    assert card["output"]["calibrated_intervals"] == ["80"]
+    cfg = load_config(run / "config.yaml")
+    data = prepare_data(cfg.data, cfg.seed)
+    test = data.splits["test"]
+    model = keras.models.load_model(run / "model.keras")
+    expected = forecast_quantiles(model, data, test, (0.1, 0.5, 0.9), 64)
+    offset = np.array(
+        json.loads((run / "metrics.json").read_text())["intervals"]["model"]["intervals"]["80"][
+            "offset"
+        ]
+    )
+    expected[..., 0] -= offset
+    expected[..., 2] += offset
+    forecaster = load_forecaster(run / "export" / "model.keras")
+    series = data.series.target.astype("float32")
+    rows = forecaster.spec.rows
+    windows = np.stack([series[o - rows + 1 : o + 1, None] for o in test.origins()])
+    got = forecaster.run(windows)
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-3)
+    assert np.all(np.diff(got, axis=-1) >= 0)
+
+
+@pytest.mark.parametrize("artefact", ["saved_model", "model.onnx", "model.tflite"])
+def test_every_format_gives_the_keras_quantiles(exported_quantiles, artefact):
+    from lstm_app.serving.predict import load_forecaster
+
+    export = exported_quantiles / "export"
+    reference = load_forecaster(export / "model.keras")
+    rows = reference.spec.rows
+    windows = np.random.default_rng(3).normal(20, 10, size=(5, rows, 1)).astype("float32")
+    other = load_forecaster(export / artefact)
+    np.testing.assert_allclose(other.run(windows), reference.run(windows), rtol=1e-4, atol=1e-4)
+
+
+def test_lstm_predict_writes_one_column_per_quantile(exported_quantiles, tmp_path, capsys):
+    import pandas as pd
+
+    series = pd.DataFrame({"value": np.linspace(10, 40, 30)})
+    series.to_csv(tmp_path / "recent.csv", index=False)
+    out = tmp_path / "forecasts.csv"
+    args = ["--model", str(exported_quantiles / "export"), "--input", str(tmp_path / "recent.csv")]
+    assert lstm_predict.main([*args, "--output", str(out)]) == 0
+    capsys.readouterr()
+    table = pd.read_csv(out)
+    assert list(table.columns) == ["origin", "time", "step", "q0.1", "q0.5", "q0.9"]
+    assert len(table) == 2
+    assert np.all(table["q0.1"] <= table["q0.5"]) and np.all(table["q0.5"] <= table["q0.9"])
+
+
+def test_lstm_compare_shows_the_intervals(tmp_path, capsys):
+    from lstm_app.cli import lstm_compare
+
+    runs = []
+    for loss in ("quantile", "mean_squared_error"):
+        config = write_yaml(tmp_path / f"{loss}.yaml", _config(training={"loss": loss}))
+        runs.append(tmp_path / loss)
+        assert (
+            lstm_train.main(["--config", str(config), "--run-dir", str(runs[-1]), "--quiet"]) == 0
+        )
+    assert lstm_compare.main([*map(str, runs), "--out", str(tmp_path / "cmp")]) == 0
+    capsys.readouterr()
+    table = (tmp_path / "cmp" / "comparison.md").read_text()
+    metrics = json.loads((runs[0] / "metrics.json").read_text())["intervals"]
+    row = next(line for line in table.splitlines() if line.startswith("| quantile | 80% |"))
+    assert f"{metrics['model']['intervals']['80']['coverage']:.0%}" in row
+    assert "| mean_squared_error | 80% | validation residuals |" in table

@@ -444,6 +444,13 @@ def interval_quantiles(level: float) -> tuple[float, float]:
     return round(tail, 10), round(1 - tail, 10)
 
 
+def quantile_levels(quantiles, interval_levels) -> list[float]:
+    """The quantile levels forecast and scored: `data.quantiles` and the bounds of every
+    interval (`evaluation.intervals.levels`), sorted."""
+    bounds = {q for level in interval_levels for q in interval_quantiles(level)}
+    return sorted(set(map(float, quantiles)) | bounds)
+
+
 @dataclass(frozen=True)
 class EarlyStoppingConfig:
     """Stop when `monitor` has not improved by `min_delta` for `patience` epochs."""
@@ -623,11 +630,6 @@ class Config:
                         f"the {level:g}% interval is bounded by the {missing[0]} quantile, not in "
                         f"data.quantiles {list(quantiles)}; add it",
                     )
-        if loss in DISTRIBUTION_LOSSES and self.export.formats:
-            raise ConfigError(
-                ("export", "formats"),
-                f"a model with training.loss: {loss} is not exported yet (issue 16); set it to []",
-            )
         if loss in DISTRIBUTION_LOSSES and self.data.series_id is not None:
             raise ConfigError(
                 ("training", "loss"), f"{loss} is not yet for a panel (data.series_id)"

@@ -59,10 +59,34 @@ def comparison_table(runs: list[Run]) -> str:
     series and the share of series the model beats seasonal naive on."""
     single = [run for run in runs if not run.is_panel]
     panels = [run for run in runs if run.is_panel]
-    tables = ([_single_table(single)] if single else []) + (
-        [_panel_table(panels)] if panels else []
-    )
+    scored = [run for run in single if "intervals" in run.metrics]
+    tables = [_single_table(single)] if single else []
+    tables += [_panel_table(panels)] if panels else []
+    tables += [_intervals_table(scored)] if scored else []
     return "\n\n".join(tables)
+
+
+def _intervals_table(runs: list[Run]) -> str:
+    """Per run and interval: its test coverage (before and after calibration), mean width and
+    MSIS, and the weighted quantile loss of the model and of the baselines."""
+    header = (
+        "| run | interval | calibration | coverage | uncalibrated coverage | mean width | MSIS | "
+        "wQL | persistence wQL | seasonal naive wQL |"
+    )
+    lines = [header, "|" + " --- |" * (header.count("|") - 1)]
+    n = number_text
+    for run in runs:
+        report = run.metrics["intervals"]
+        wql = {name: n(scores["wql"]) for name, scores in report["baselines"].items()}
+        for level, scores in report["model"]["intervals"].items():
+            before = scores.get("uncalibrated", {}).get("coverage")
+            lines.append(
+                f"| {run.name} | {level}% | {report['calibration']} | {scores['coverage']:.0%} | "
+                f"{'-' if before is None else f'{before:.0%}'} | {n(scores['width'])} | "
+                f"{n(scores['msis'])} | {n(report['model']['wql'])} | "
+                f"{wql.get('persistence', '-')} | {wql.get('seasonal_naive', '-')} |"
+            )
+    return "\n".join(lines)
 
 
 def _panel_table(runs: list[Run]) -> str:

@@ -200,10 +200,3 @@ INTERVAL_BASELINES = ("persistence", "seasonal_naive")  # given intervals from t
 def level_key(level: float) -> str:
     """How `metrics.json` names an interval: `80`, `97.5`."""
     return f"{level:g}"
-
-
-def quantile_levels(quantiles, interval_levels) -> list[float]:
-    """The quantile levels to forecast and score: `data.quantiles` and the bounds of every
-    interval, sorted."""
-    bounds = {q for level in interval_levels for q in interval_quantiles(level)}
-    return sorted(set(map(float, quantiles)) | bounds)

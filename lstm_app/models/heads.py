@@ -35,8 +35,10 @@ class QuantileHead(keras.layers.Layer):
 
     def call(self, inputs):
         raw = ops.reshape(inputs, (-1, self.horizon, len(self.levels)))
-        gaps = ops.softplus(raw[..., 1:])
-        return ops.concatenate([raw[..., :1], raw[..., :1] + ops.cumsum(gaps, axis=-1)], -1)
+        quantiles = [raw[..., :1]]
+        for k in range(1, len(self.levels)):  # unrolled (no cumsum): every export takes it
+            quantiles.append(quantiles[-1] + ops.softplus(raw[..., k : k + 1]))
+        return ops.concatenate(quantiles, axis=-1)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.horizon, len(self.levels))

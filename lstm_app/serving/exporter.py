@@ -51,7 +51,7 @@ def metadata(run: RunDir, spec: ServingSpec, formats) -> dict:
             "dtype": "float32",
             "shape": ["batch", "rows", len(spec.inputs)],
         },
-        "output": {"shape": ["batch", spec.horizon], "horizon": spec.horizon},
+        "output": _output_card(spec),
         "target": {"name": spec.target, "units": data.get("target_units")},
         "input_width": spec.input_width,
         "transforms": list(spec.transforms),
@@ -187,3 +187,18 @@ def _window_card(spec) -> dict:
 
 def _offset_scale(stats: dict) -> list[float]:
     return [stats["offset"], stats["scale"]]
+
+
+def _output_card(spec: ServingSpec) -> dict:
+    """What the model returns: `(batch, horizon)` forecasts, or a distribution's quantiles
+    `(batch, horizon, quantiles)` and which intervals among them are calibrated."""
+    if spec.distribution is None:
+        return {"shape": ["batch", spec.horizon], "horizon": spec.horizon}
+    return {
+        "shape": ["batch", spec.horizon, len(spec.quantiles)],
+        "horizon": spec.horizon,
+        "quantiles": list(spec.quantiles),
+        "calibrated_intervals": list(spec.calibrated),
+        "note": "the last axis holds the quantiles in order; calibrated intervals already "
+        "include their conformal offsets (in the graph)",
+    }

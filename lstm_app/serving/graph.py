@@ -25,6 +25,8 @@ it), so the forecast is the same whatever the length; a shorter one is not check
 graph has no way to refuse it in every format): `lstm-predict` refuses it.
 """
 
+from statistics import NormalDist
+
 import keras
 import numpy as np
 from keras import ops
@@ -93,19 +95,38 @@ class ToModelInputs(keras.layers.Layer):
 class ToOriginalUnits(keras.layers.Layer):
     """`[model outputs (batch, horizon), raw windows (batch, time, inputs)]` -> forecasts
     `(batch, horizon)` in the target's units: unscaled, and the transforms inverted from the
-    window's own target values."""
+    window's own target values. A distribution head's outputs `(batch, horizon, Q or 2)` give
+    quantiles `(batch, horizon, len(spec.quantiles))`, each turned back on its own, plus the
+    conformal offsets of the calibrated intervals."""
 
     def __init__(self, spec: dict, **kwargs):
         super().__init__(**kwargs)
         self.spec = spec
         self._s = ServingSpec.from_dict(spec)
         self._steps = _steps(self._s)
+        s = self._s
+        self._z = np.array([NormalDist().inv_cdf(q) for q in s.quantiles], dtype="float32")
+        self._offsets = np.asarray(s.quantile_offsets, dtype="float32").reshape(
+            s.horizon, len(s.quantiles)
+        )
 
     def call(self, inputs):
-        scaled, raw = inputs
+        outputs, raw = inputs
         s = self._s
         raw = raw[:, -s.rows :, :]  # the rows ToModelInputs used
         stages = _stages(raw[:, :, s.target_index], self._steps)
+        if s.distribution is None:
+            return self._to_units(outputs, stages)
+        if s.distribution == "gaussian":
+            columns = [outputs[..., 0] + outputs[..., 1] * z for z in self._z]
+        else:
+            columns = [outputs[..., j] for j in range(len(s.quantiles))]
+        quantiles = ops.stack([self._to_units(c, stages) for c in columns], axis=-1)
+        return quantiles + self._offsets
+
+    def _to_units(self, scaled, stages):
+        """Scaled forecasts `(batch, horizon)` -> original units."""
+        s = self._s
         if s.window_scaling is not None:  # by the statistics the targets were scaled with
             history = (stages[-1] - s.target_offset) / s.target_scale  # the model's input rows
             loc, scale = s.window_scaling.target_statistics(history, ops)
@@ -117,7 +138,10 @@ class ToOriginalUnits(keras.layers.Layer):
         return forecast
 
     def compute_output_shape(self, input_shapes):
-        return input_shapes[0]
+        s = self._s
+        if s.distribution is None:
+            return input_shapes[0]
+        return (input_shapes[0][0], s.horizon, len(s.quantiles))
 
     def get_config(self):
         return {**super().get_config(), "spec": self.spec}

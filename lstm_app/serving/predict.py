@@ -92,11 +92,18 @@ class Forecaster:
                 f"(None, {rows}, {columns}): {rows} rows of {columns} columns"
             )
         shape = declared.output_shape
-        if shape != (None, horizon):
+        expected = (None, *self.output_shape)
+        if shape != expected:
             raise UserInputError(
                 f"--model {self.path}: returns forecasts of shape {shape}; {CARD} says "
-                f"horizon {horizon}, (None, {horizon})"
+                f"horizon {horizon}, {expected}"
             )
+
+    @property
+    def output_shape(self) -> tuple:
+        """A window's forecast: `(horizon,)`, or `(horizon, quantiles)` for a distribution."""
+        spec = self.spec
+        return (spec.horizon, len(spec.quantiles)) if spec.distribution else (spec.horizon,)
 
     def run(self, raw: np.ndarray) -> np.ndarray:
         """Raw windows `(n, rows, inputs)` float32, n >= 1 -> forecasts `(n, horizon)`, in the
@@ -129,7 +136,7 @@ class Forecaster:
                     f"({CARD}): {first_line(err)}"
                 ) from None
             self.__dict__["_ran"] = True
-        expected = (len(raw), self.spec.horizon)
+        expected = (len(raw), *self.output_shape)
         if np.shape(forecasts) != expected:
             raise UserInputError(
                 f"--model {self.path}: returns forecasts of shape {np.shape(forecasts)} for "
@@ -299,12 +306,14 @@ def forecast_csv(
             stamps = _future(times[origin], frequency, spec.horizon, whole_step)
             for step in range(spec.horizon):
                 row = {} if series_id is None else {"series": series_id}
-                row |= {
-                    "origin": time_text(times[origin]),
-                    "time": stamps[step],
-                    "step": step + 1,
-                    "forecast": forecasts[done, step],
-                }
+                row |= {"origin": time_text(times[origin]), "time": stamps[step], "step": step + 1}
+                if spec.distribution:  # one column per quantile
+                    row |= {
+                        f"q{level:g}": value
+                        for level, value in zip(spec.quantiles, forecasts[done, step], strict=True)
+                    }
+                else:
+                    row["forecast"] = forecasts[done, step]
                 table.append(row)
             done += 1
     return pd.DataFrame(table)

@@ -4,8 +4,10 @@ in `lstm_app.serving.formats`.
 """
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
+from lstm_app.config.schema import DISTRIBUTION_LOSSES, interval_quantiles, quantile_levels
 from lstm_app.data.transforms import transforms_lag
 from lstm_app.data.window_scaling import WindowScaling
 from lstm_app.errors import UserInputError
@@ -32,6 +34,11 @@ class ServingSpec:
         series_scaled: a panel scaled series by series (`data.scaler: series`): the graph
             takes windows already scaled by their series' statistics (the card's
             `series_scaling`) and returns forecasts in those scaled units.
+        distribution: `quantile` or `gaussian` for a distribution head (`training.loss`), whose
+            forecasts are `(batch, horizon, len(quantiles))` at the levels `quantiles`, plus
+            `quantile_offsets` `(horizon, len(quantiles))` in original units: the conformal
+            calibration of the intervals `calibrated` (their levels, as metrics.json names
+            them); None: `(batch, horizon)` point forecasts.
     """
 
     inputs: tuple[str, ...]
@@ -51,6 +58,10 @@ class ServingSpec:
     window_scaler: str | None = None
     window_columns: tuple[bool, ...] = ()
     series_scaled: bool = False
+    distribution: str | None = None
+    quantiles: tuple[float, ...] = ()
+    quantile_offsets: tuple[tuple[float, ...], ...] = ()
+    calibrated: tuple[str, ...] = ()
 
     @property
     def window_scaling(self) -> WindowScaling | None:
@@ -124,4 +135,35 @@ class ServingSpec:
             window_scaler=window and window["kind"],
             window_columns=tuple(n in window["columns"] for n in names) if window else (),
             series_scaled=series_scaled,
+            **_distribution(
+                config, run.read_metrics() if (run.path / RunDir.METRICS).exists() else {}
+            ),
         )
+
+
+def _distribution(config: dict, metrics: dict) -> dict:
+    """The spec's fields of a distribution head: its quantile levels, and the conformal offsets
+    of the calibrated intervals from `metrics.json` (an interval too few validation windows
+    could calibrate, with infinite offsets, stays uncalibrated)."""
+    loss = config.get("training", {}).get("loss")
+    if loss not in DISTRIBUTION_LOSSES:
+        return {}
+    intervals = config.get("evaluation", {}).get("intervals", {})
+    levels = quantile_levels(config["data"].get("quantiles") or (), intervals.get("levels") or ())
+    horizon = int(config["data"]["window"]["horizon"])
+    offsets, calibrated = [[0.0] * len(levels) for _ in range(horizon)], []
+    for key, scores in metrics.get("intervals", {}).get("model", {}).get("intervals", {}).items():
+        offset = scores.get("offset")
+        if not offset or any(o is None or not math.isfinite(o) for o in offset):
+            continue
+        lower, upper = (levels.index(q) for q in interval_quantiles(float(key)))
+        for step, o in enumerate(offset):
+            offsets[step][lower] -= o
+            offsets[step][upper] += o
+        calibrated.append(key)
+    return {
+        "distribution": loss,
+        "quantiles": tuple(levels),
+        "quantile_offsets": tuple(tuple(row) for row in offsets),
+        "calibrated": tuple(calibrated),
+    }
