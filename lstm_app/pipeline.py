@@ -46,7 +46,7 @@ from lstm_app.data.prepare import (
 from lstm_app.data.shards import scan_shards
 from lstm_app.errors import UserInputError
 from lstm_app.evaluation.backtest import run_backtest
-from lstm_app.evaluation.intervals import interval_report
+from lstm_app.evaluation.intervals import interval_report, panel_interval_report
 from lstm_app.evaluation.metrics import finite_or_none, forecast_table, metrics_report
 from lstm_app.evaluation.panel import panel_summary, series_table
 from lstm_app.evaluation.panel_plots import (
@@ -266,6 +266,19 @@ def _fit_evaluate_write_panel(cfg: Config, run: RunDir, panel, verbose, resume):
         "series": {"scored": len(panel), "left_out": panel.skipped},
         "data": {**reports[0]["data"], "inputs": list(panel.feature_names)},
     }
+    intervals = cfg.evaluation.intervals
+    if cfg.data.quantiles or intervals.levels or cfg.training.loss in DISTRIBUTION_LOSSES:
+        levels = quantile_levels(cfg.data.quantiles, intervals.levels)
+        point = {"val": forecast_each(model, panel.parts, "val", batch_size), "test": forecasts}
+        quantiles = None
+        if cfg.training.loss in DISTRIBUTION_LOSSES:
+            quantiles = {
+                name: forecast_each(model, panel.parts, name, batch_size, levels)
+                for name in ("val", "test")
+            }
+        metrics["intervals"] = panel_interval_report(
+            panel.parts, point, quantiles, levels, intervals.levels, intervals.calibrate
+        )
     run.write_scalers(panel_scalers(panel))
     run.write_file(RunDir.SERIES_METRICS, lambda path: table.to_csv(path, index=False))
     run.write_file(RunDir.LOSS_PLOT, lambda path: plot_loss(history, path))

@@ -274,3 +274,54 @@ def test_lstm_compare_shows_the_intervals(tmp_path, capsys):
     row = next(line for line in table.splitlines() if line.startswith("| quantile | 80% |"))
     assert f"{metrics['model']['intervals']['80']['coverage']:.0%}" in row
     assert "| mean_squared_error | 80% | validation residuals |" in table
+
+
+# ---- panels
+
+
+@pytest.mark.parametrize("scaler", ["window", "series"])
+def test_a_panel_with_a_quantile_head_scores_its_series_together(tmp_path, capsys, scaler):
+    import pandas as pd
+
+    noise = np.random.default_rng(4).normal(size=(6, 48))
+    rows = []
+    for k in range(6):
+        level = 10.0 * 4**k  # 10 to 10,240: intervals in each series' own units
+        for m in range(48):
+            y = level * (1 + 0.2 * np.sin(2 * np.pi * m / 12) + 0.05 * noise[k, m])
+            rows.append({"id": f"s{k}", "t": f"{2000 + m // 12}-{m % 12 + 1:02d}", "y": y})
+    pd.DataFrame(rows).to_csv(tmp_path / "panel.csv", index=False)
+    raw = _config(training={"epochs": 2}, export={"formats": ["keras"]})
+    raw["data"] = {
+        "source": "csv",
+        "path": str(tmp_path / "panel.csv"),
+        "target": "y",
+        "time_column": "t",
+        "series_id": "id",
+        "scaler": scaler,
+        "season_length": 12,
+        "quantiles": [0.1, 0.5, 0.9],
+        "window": {"input_width": 12, "horizon": 3},
+        "split": {"test_last": 3, "val_last": 3},
+    }
+    config = write_yaml(tmp_path / "panel.yaml", raw)
+    run = tmp_path / "run"
+    assert lstm_train.main(["--config", str(config), "--run-dir", str(run), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "80% interval: covers" in out and "(in MASE scales)" in out
+    report = json.loads((run / "metrics.json").read_text())["intervals"]
+    assert report["series"] == {"scored": 6, "left_out": 0}
+    interval = report["model"]["intervals"]["80"]
+    assert len(interval["scaled_offset"]) == 3 and "uncalibrated" in interval
+    assert set(report["baselines"]) == {"persistence", "seasonal_naive"}
+    card = json.loads((run / "export" / "metadata.json").read_text())
+    assert card["output"]["shape"] == ["batch", 3, 3]
+    assert card["output"]["calibrated_intervals"] == []  # per-series offsets: not in the graph
+    out = tmp_path / "forecasts.csv"
+    args = ["--model", str(run / "export"), "--input", str(tmp_path / "panel.csv")]
+    assert lstm_predict.main([*args, "--output", str(out)]) == 0
+    capsys.readouterr()
+    table = pd.read_csv(out)
+    assert list(table.columns) == ["series", "origin", "time", "step", "q0.1", "q0.5", "q0.9"]
+    last = table[table["series"] == "s5"]["q0.5"]  # levels near 10,240, in its own units
+    assert np.all((last > 2000) & (last < 50_000))

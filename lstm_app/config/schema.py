@@ -630,9 +630,9 @@ class Config:
                         f"the {level:g}% interval is bounded by the {missing[0]} quantile, not in "
                         f"data.quantiles {list(quantiles)}; add it",
                     )
-        if loss in DISTRIBUTION_LOSSES and self.data.series_id is not None:
+        if loss in DISTRIBUTION_LOSSES and self.data.stream:
             raise ConfigError(
-                ("training", "loss"), f"{loss} is not yet for a panel (data.series_id)"
+                ("training", "loss"), f"{loss} is not yet for a panel read shard by shard"
             )
 
     def _check_panel_run(self):

@@ -200,3 +200,93 @@ INTERVAL_BASELINES = ("persistence", "seasonal_naive")  # given intervals from t
 def level_key(level: float) -> str:
     """How `metrics.json` names an interval: `80`, `97.5`."""
     return f"{level:g}"
+
+
+def panel_interval_report(
+    parts, point: dict, quantiles: dict | None, levels, interval_levels, calibrate: str
+) -> dict:
+    """`interval_report` for a panel: every series' windows scored together, each series
+    divided by its own MASE scale (the in-sample seasonal naive MAE) so that every series
+    weighs alike, as the panel's mean MASE does.
+
+    Coverage is the share of every series' test values inside their intervals; widths, MSIS and
+    the weighted quantile loss are in those scaled units. Calibration pools the series: the
+    conformal offsets are quantiles of the scaled scores of every series' validation windows,
+    each series' interval widened by them times its own scale (a point model: its quantiles are
+    the pooled scaled validation residuals' quantiles, times its scale). Series without a scale
+    (too short, or constant) are left out, and counted.
+
+    Args:
+        parts: the series' PreparedData.
+        point: `{"val": [(windows, horizon)], "test": [...]}` one array per series.
+        quantiles: the same, `(windows, horizon, Q)`, or None for a point model.
+    """
+    levels = [float(q) for q in levels]
+    kept, scales = [], []
+    for i, part in enumerate(parts):
+        scale = seasonal_scale(in_sample(part), part.season_length)
+        if scale:
+            kept.append(i)
+            scales.append(scale)
+
+    def pooled(split_name, values):
+        """Every kept series' scored windows of `values` (per series), scaled, stacked."""
+        out = []
+        for i, scale in zip(kept, scales, strict=True):
+            split = parts[i].splits[split_name]
+            out.append(values[i][split.scored()] / scale)
+        return np.concatenate(out)
+
+    actual = {
+        name: [part.splits[name].raw_target_windows() for part in parts] for name in ("val", "test")
+    }
+    y = {name: pooled(name, actual[name]) for name in actual}
+    if quantiles is None:
+        residuals = y["val"] - pooled("val", point["val"])
+        model_q = pooled("test", point["test"])[..., None] + residual_quantiles(residuals, levels)
+        calibration = "validation residuals, pooled over the series"
+    else:
+        model_q = pooled("test", quantiles["test"])
+        calibration = calibrate
+    bounds = _bounds(model_q, levels, interval_levels)
+    model = _scores(y["test"], model_q, levels, bounds, 1.0)
+    if quantiles is not None and calibrate == "conformal":
+        val_bounds = _bounds(pooled("val", quantiles["val"]), levels, interval_levels)
+        for level, (lower, upper) in bounds.items():
+            offset = conformal_offset(y["val"], *val_bounds[level], level)
+            before = model["intervals"][level_key(level)]
+            after = _scores(
+                y["test"], model_q, levels, {level: (lower - offset, upper + offset)}, 1.0
+            )
+            model["intervals"][level_key(level)] = {
+                **after["intervals"][level_key(level)],
+                "uncalibrated": before,
+                "scaled_offset": [float(o) for o in offset],
+            }
+    report = {
+        "levels": levels,
+        "calibration": calibration,
+        "units": "each series divided by its MASE scale",
+        "series": {"scored": len(kept), "left_out": len(parts) - len(kept)},
+        "model": model,
+        "baselines": {},
+    }
+    for name in INTERVAL_BASELINES:
+        q_all = []
+        for i in kept:
+            part = parts[i]
+            train, test = part.splits["train"], part.splits["test"]
+            train_forecasts = baseline_forecasts(part, train)
+            test_forecasts = baseline_forecasts(part, test)
+            if name not in train_forecasts or name not in test_forecasts:
+                break
+            residuals = (
+                train.raw_target_windows()[train.scored()] - train_forecasts[name][train.scored()]
+            )
+            q_all.append(test_forecasts[name][..., None] + residual_quantiles(residuals, levels))
+        else:
+            q = pooled("test", dict(zip(kept, q_all, strict=True)))
+            report["baselines"][name] = _scores(
+                y["test"], q, levels, _bounds(q, levels, interval_levels), 1.0
+            )
+    return report

@@ -194,9 +194,10 @@ def interval_lines(report: dict) -> list[str]:
             if before
             else ""
         )
+        scaled = " (in MASE scales)" if report.get("units") else ""
         lines.append(
             f"  {level}% interval: covers {scores['coverage']:.0%} of test values, mean width "
-            f"{number_text(scores['width'])}, MSIS {number_text(scores['msis'])}{was}"
+            f"{number_text(scores['width'])}{scaled}, MSIS {number_text(scores['msis'])}{was}"
         )
         if scores.get("note"):
             lines.append(f"  ({scores['note']})")
@@ -261,6 +262,8 @@ def panel_run_summary(metrics: dict, run: RunDir) -> str:
     lines.append(f"The model beats {wins} of the series.")
     if series["left_out"]:
         lines.append(_left_out(series["left_out"]) + ".")
+    if "intervals" in metrics:
+        lines += interval_lines(metrics["intervals"])
     if series.get("shards"):
         lines.append(f"Read in {series['shards']} shard(s), one at a time.")
     lines.append(

@@ -295,7 +295,8 @@ def forecast_csv(
     ).astype(np.float64)
     if unscale:
         target = np.concatenate(unscale)  # (windows, 2): offset, scale
-        forecasts = forecasts * target[:, 1:] + target[:, :1]
+        each = (-1,) + (1,) * (forecasts.ndim - 1)  # per window: (windows, 1) or (windows, 1, 1)
+        forecasts = forecasts * target[:, 1].reshape(each) + target[:, 0].reshape(each)
     table, done = [], 0
     for (series_id, _, times), starts in zip(inputs, origins, strict=True):
         frequency = _input_frequency(times, forecaster.metadata["inputs"].get("frequency"), csv)

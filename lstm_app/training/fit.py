@@ -167,27 +167,42 @@ def forecast_quantiles(model: keras.Model, data: PreparedData, split: SplitData,
     if not isinstance(head, QuantileHead | GaussianHead):
         return None
     outputs = model.predict(make_dataset(split, batch), verbose=0)
-    if isinstance(head, QuantileHead):
-        scaled = outputs[..., [head.levels.index(q) for q in levels]]
-    else:
-        z = np.array([NormalDist().inv_cdf(q) for q in levels])
-        scaled = outputs[..., :1] + outputs[..., 1:] * z
+    scaled = _quantile_columns(model, outputs, levels)
     return np.stack(
         [data.to_original_units(split, scaled[..., j]) for j in range(len(levels))], axis=-1
     )
 
 
-def forecast_each(model: keras.Model, parts, split_name: str, batch_size: int) -> list:
+def forecast_each(model: keras.Model, parts, split_name: str, batch_size: int, levels=None) -> list:
     """The model's forecasts for the split `split_name` of each of `parts` (PreparedData of the
     series of a panel), `[(windows, horizon)]` in original units: one `predict` over the windows
-    of all of them (`join_splits`), then each part's back into its own units."""
+    of all of them (`join_splits`), then each part's back into its own units (a distribution
+    head's median or mean; with `levels`, its quantiles at them, `[(windows, horizon, Q)]`, as
+    `forecast_quantiles` gives them)."""
     splits = [part.splits[split_name] for part in parts]
-    scaled = model.predict(make_dataset(join_splits(splits), batch_size), verbose=0)
+    outputs = model.predict(make_dataset(join_splits(splits), batch_size), verbose=0)
     ends = np.cumsum([split.n_windows for split in splits])[:-1]
+    if levels is not None:
+        scaled = _quantile_columns(model, outputs, levels)
+        return [
+            np.stack([part.to_original_units(split, q[..., j]) for j in range(len(levels))], -1)
+            for part, split, q in zip(parts, splits, np.split(scaled, ends), strict=True)
+        ]
+    point = point_forecast(model, outputs)
     return [
         part.to_original_units(split, values)
-        for part, split, values in zip(parts, splits, np.split(scaled, ends), strict=True)
+        for part, split, values in zip(parts, splits, np.split(point, ends), strict=True)
     ]
+
+
+def _quantile_columns(model: keras.Model, outputs: np.ndarray, levels) -> np.ndarray:
+    """A distribution head's outputs `(windows, horizon, ..)` -> its quantiles at `levels`,
+    `(windows, horizon, len(levels))`, in the model's (scaled) units."""
+    head = model.layers[-1]
+    if isinstance(head, QuantileHead):
+        return outputs[..., [head.levels.index(q) for q in levels]]
+    z = np.array([NormalDist().inv_cdf(q) for q in levels])
+    return outputs[..., :1] + outputs[..., 1:] * z
 
 
 def training_datasets(cfg: Config, data, epoch):
