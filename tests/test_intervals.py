@@ -325,3 +325,45 @@ def test_a_panel_with_a_quantile_head_scores_its_series_together(tmp_path, capsy
     assert list(table.columns) == ["series", "origin", "time", "step", "q0.1", "q0.5", "q0.9"]
     last = table[table["series"] == "s5"]["q0.5"]  # levels near 10,240, in its own units
     assert np.all((last > 2000) & (last < 50_000))
+
+
+def test_multivariate_inputs_transforms_and_a_long_horizon(tmp_path):
+    """Quantiles of a 6-step horizon from three inputs (one of them labels), through log and
+    seasonal differencing, stay ordered in original units."""
+    import pandas as pd
+
+    from lstm_app.pipeline import train
+    from lstm_app.training.fit import forecast_quantiles
+
+    t = np.arange(160)
+    rng = np.random.default_rng(2)
+    pd.DataFrame(
+        {
+            "month": pd.date_range("2000-01-01", periods=160, freq="MS").strftime("%Y-%m"),
+            "x": np.round(rng.normal(size=160), 3),
+            "y": np.round(
+                100 + 0.5 * t + 10 * np.sin(2 * np.pi * t / 12) + rng.normal(size=160), 2
+            ),
+            "w": np.where(t % 3 == 0, "calm", "windy"),
+        }
+    ).to_csv(tmp_path / "series.csv", index=False)
+    raw = _config(training={"epochs": 2})
+    raw["data"] = {
+        "source": "csv",
+        "path": str(tmp_path / "series.csv"),
+        "time_column": "month",
+        "target": "y",
+        "features": ["x", "y", "w"],
+        "categorical": ["w"],
+        "transforms": ["log", "seasonal_diff"],
+        "season_length": 12,
+        "quantiles": [0.1, 0.5, 0.9],
+        "window": {"input_width": 12, "horizon": 6},
+    }
+    cfg = config_from_dict(raw)
+    result = train(cfg, tmp_path / "run", verbose=0)
+    test = result.data.splits["test"]
+    q = forecast_quantiles(result.model, result.data, test, (0.1, 0.5, 0.9), 64)
+    assert q.shape == (test.n_windows, 6, 3) and np.all(np.diff(q, axis=-1) >= 0)
+    np.testing.assert_allclose(q[..., 1], result.forecasts["test"], rtol=1e-6)  # the median
+    assert result.metrics["intervals"]["model"]["intervals"]["80"]["coverage"] >= 0
