@@ -367,3 +367,22 @@ def test_multivariate_inputs_transforms_and_a_long_horizon(tmp_path):
     assert q.shape == (test.n_windows, 6, 3) and np.all(np.diff(q, axis=-1) >= 0)
     np.testing.assert_allclose(q[..., 1], result.forecasts["test"], rtol=1e-6)  # the median
     assert result.metrics["intervals"]["model"]["intervals"]["80"]["coverage"] >= 0
+
+
+def test_a_quantile_run_resumes_exactly(tmp_path, capsys, monkeypatch):
+    from conftest import stop_after_epoch
+
+    config = write_yaml(tmp_path / "q.yaml", _config(training={"epochs": 4}))
+    whole, resumed = tmp_path / "whole", tmp_path / "resumed"
+    args = ["--config", str(config), "--quiet"]
+    assert lstm_train.main([*args, "--run-dir", str(whole)]) == 0
+    with monkeypatch.context() as patch:
+        stop_after_epoch(patch, 2)
+        assert lstm_train.main([*args, "--run-dir", str(resumed)]) == 130
+    assert lstm_train.main([*args, "--run-dir", str(resumed), "--resume"]) == 0
+    capsys.readouterr()
+    assert (whole / "history.csv").read_bytes() == (resumed / "history.csv").read_bytes()
+    intervals = [
+        json.loads((r / "metrics.json").read_text())["intervals"] for r in (whole, resumed)
+    ]
+    assert intervals[0] == intervals[1]
