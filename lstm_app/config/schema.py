@@ -496,6 +496,15 @@ class TerminateOnNaNConfig:
 
 
 @dataclass(frozen=True)
+class TensorBoardConfig:
+    """Write TensorBoard logs into RUN/tensorboard/: `tensorboard --logdir RUN/tensorboard`."""
+
+    enabled: bool = False
+    update_freq: Literal["epoch", "batch"] | int = "epoch"  # or every N batches
+    histogram_freq: int = bounded(0, ge=0, le=limit(1_000_000))  # weights' histograms, epochs
+
+
+@dataclass(frozen=True)
 class CallbacksConfig:
     """Each callback takes `true`/`false` or a mapping of its settings."""
 
@@ -504,6 +513,7 @@ class CallbacksConfig:
     reduce_lr_on_plateau: ReduceLROnPlateauConfig = field(default_factory=ReduceLROnPlateauConfig)
     csv_log: CSVLogConfig = field(default_factory=CSVLogConfig)
     terminate_on_nan: TerminateOnNaNConfig = field(default_factory=TerminateOnNaNConfig)
+    tensorboard: TensorBoardConfig = field(default_factory=TensorBoardConfig)
 
 
 @dataclass(frozen=True)

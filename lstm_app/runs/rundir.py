@@ -101,6 +101,7 @@ class RunDir:
     SCALERS = "scaler.json"  # the scalers' statistics and the target's transforms
     FORECASTS = "forecasts.csv"  # every test window and step
     SERIES_METRICS = "series_metrics.csv"  # a panel run: each series' metrics
+    TENSORBOARD = "tensorboard"  # TensorBoard logs (training.callbacks.tensorboard)
     LOSS_PLOT = "loss.png"
     FORECAST_PLOT = "forecast.png"
     GATES_PLOT = "gates.png"  # gate_lstm models only

@@ -136,6 +136,9 @@ def make_callbacks(
     if callbacks.csv_log.enabled:
         log = str(run_dir / RunDir.HISTORY)
         made.append(keras.callbacks.CSVLogger(log, append=append_log))
+    if callbacks.tensorboard.enabled:
+        settings = _settings(callbacks.tensorboard)
+        made.append(keras.callbacks.TensorBoard(str(run_dir / RunDir.TENSORBOARD), **settings))
     return made
 
 
