@@ -38,7 +38,7 @@ LEVELS = (
     (5, "training", ("lstm_app.training",)),
     (6, "evaluation", ("lstm_app.evaluation",)),
     (6, "serving", ("lstm_app.serving",)),
-    (7, "api", ("lstm_app.pipeline", "lstm_app.api", "lstm_app")),
+    (7, "api", ("lstm_app.pipeline", "lstm_app.tuning", "lstm_app.api", "lstm_app")),
     (8, "cli", ("lstm_app.cli", "lstm_app.__main__")),
 )
 

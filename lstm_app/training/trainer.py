@@ -40,13 +40,17 @@ def new_model(cfg: Config, feature_names) -> keras.Model:
     return compile_model(build_model(cfg, feature_names), cfg.training)
 
 
-def fit_in_run(cfg: Config, run: RunDir, data: PreparedData, verbose, resume: bool):
+def fit_in_run(
+    cfg: Config, run: RunDir, data: PreparedData, verbose, resume: bool, extra_callbacks=()
+):
     """Fits the model of `cfg` on `data`, writing the run's training files into `run`.
 
     Args:
         verbose: Keras's fit verbosity: `"auto"`, 0 (silent), 1 (progress bar), 2 (a line).
         resume: continue from the last epoch saved in `run` (its model and optimizer state,
             its callbacks' counters and its history).
+        extra_callbacks: more Keras callbacks, called after the config's (`lstm-tune`'s
+            pruning).
 
     Returns:
         `(model, history)`: the trained model and the loss per epoch, every epoch before and
@@ -60,7 +64,9 @@ def fit_in_run(cfg: Config, run: RunDir, data: PreparedData, verbose, resume: bo
         run.write_history(history_table(state["history"]))
     callbacks = make_callbacks(training.callbacks, run.path, append_log=resume, saves=model)
     resume_point = ResumePoint(run, list(callbacks), state)
-    model, _ = fit_model(cfg, data, [*callbacks, resume_point], verbose, model, state["epochs"])
+    model, _ = fit_model(
+        cfg, data, [*callbacks, resume_point, *extra_callbacks], verbose, model, state["epochs"]
+    )
     history = resume_point.history  # every epoch, before and after a resume
     if not training.callbacks.csv_log.enabled:
         run.write_history(history_table(history))
