@@ -255,20 +255,15 @@ def _fit_evaluate_write_panel(cfg: Config, run: RunDir, panel, verbose, resume):
     panel = panel or prepare_panel(cfg.data, cfg.seed)
     model, history = fit_in_run(cfg, run, joined_data(panel), verbose, resume)
     batch_size = cfg.training.batch_size
-    forecasts = forecast_each(model, panel.parts, "test", batch_size)
-    reports = [
-        metrics_report(part, {"test": values})
-        for part, values in zip(panel.parts, forecasts, strict=True)
-    ]
-    table = series_table(panel.ids, reports)
+    forecasts, reports, table = _score_panel(model, panel, batch_size)
     metrics = {
         "panel": panel_summary(table),
         "series": {"scored": len(panel), "left_out": panel.skipped},
         "data": {**reports[0]["data"], "inputs": list(panel.feature_names)},
     }
-    intervals = cfg.evaluation.intervals
-    if cfg.data.quantiles or intervals.levels or cfg.training.loss in DISTRIBUTION_LOSSES:
-        levels = quantile_levels(cfg.data.quantiles, intervals.levels)
+    levels = _quantile_levels(cfg)
+    if levels is not None:
+        intervals = cfg.evaluation.intervals
         point = {"val": forecast_each(model, panel.parts, "val", batch_size), "test": forecasts}
         quantiles = None
         if cfg.training.loss in DISTRIBUTION_LOSSES:
@@ -302,12 +297,8 @@ def _fit_evaluate_write_streamed(cfg: Config, run: RunDir, verbose, resume):
     tables, skipped, histories, totals, scalers, where = [], {}, [], [], None, {}
     for index, path in enumerate(sharded.paths):
         shard = prepare_panel(replace(cfg.data, path=path), cfg.seed, categories=sharded.static)
-        forecasts = forecast_each(model, shard.parts, "test", batch_size)
-        reports = [
-            metrics_report(part, {"test": values})
-            for part, values in zip(shard.parts, forecasts, strict=True)
-        ]
-        tables.append(series_table(shard.ids, reports))
+        forecasts, reports, table = _score_panel(model, shard, batch_size)
+        tables.append(table)
         skipped.update(shard.skipped)
         histories.append(history_total(shard))
         totals.append(panel_totals(shard, forecasts))
@@ -350,6 +341,26 @@ def _fit_evaluate_write_streamed(cfg: Config, run: RunDir, verbose, resume):
     return TrainResult(run.path, model, history, metrics, {}, sharded)
 
 
+def _score_panel(model: keras.Model, panel, batch_size: int):
+    """`(forecasts, reports, table)` of a prepared panel (or shard): each series' test
+    forecasts, its `metrics_report`, and the `series_table` of them all."""
+    forecasts = forecast_each(model, panel.parts, "test", batch_size)
+    reports = [
+        metrics_report(part, {"test": values})
+        for part, values in zip(panel.parts, forecasts, strict=True)
+    ]
+    return forecasts, reports, series_table(panel.ids, reports)
+
+
+def _quantile_levels(cfg: Config) -> list[float] | None:
+    """The quantile levels a run forecasts and scores (`quantile_levels`), or None when it
+    scores no interval (no quantiles, no interval levels, a point loss)."""
+    intervals = cfg.evaluation.intervals
+    if cfg.data.quantiles or intervals.levels or cfg.training.loss in DISTRIBUTION_LOSSES:
+        return quantile_levels(cfg.data.quantiles, intervals.levels)
+    return None
+
+
 def _merged_scalers(merged: dict | None, shard: dict) -> dict:
     """`scaler.json` of a panel read shard by shard: one shard's (`panel_scalers`), with the
     series of every shard when each series has its own statistics."""
@@ -370,9 +381,9 @@ def _fit_evaluate_write(cfg: Config, run: RunDir, data: PreparedData | None, ver
     batch_size = cfg.training.batch_size
     forecasts = {name: forecast(model, data, data.splits[name], batch_size) for name in SPLITS}
     metrics, bands = metrics_report(data, forecasts), {}
-    intervals = cfg.evaluation.intervals
-    if cfg.data.quantiles or intervals.levels or cfg.training.loss in DISTRIBUTION_LOSSES:
-        levels = quantile_levels(cfg.data.quantiles, intervals.levels)
+    levels = _quantile_levels(cfg)
+    if levels is not None:
+        intervals = cfg.evaluation.intervals
         quantiles = {
             name: forecast_quantiles(model, data, data.splits[name], levels, batch_size)
             for name in ("val", "test")

@@ -156,42 +156,56 @@ def interval_report(
         model_q = quantiles["test"][test.scored()]
         calibration = calibrate
     bounds = _bounds(model_q, levels, interval_levels)
-    report = {"levels": levels, "calibration": calibration}
     model = _scores(actual["test"], model_q, levels, bounds, scale)
     if quantiles is not None and calibrate == "conformal":
-        val_bounds = _bounds(quantiles["val"][val.scored()], levels, interval_levels)
-        for level, (lower, upper) in bounds.items():
-            offset = conformal_offset(actual["val"], *val_bounds[level], level)
-            before = model["intervals"][level_key(level)]
-            after = _scores(
-                actual["test"], model_q, levels, {level: (lower - offset, upper + offset)}, scale
-            )
-            bounds[level] = (lower - offset, upper + offset)
-            model["intervals"][level_key(level)] = {
-                **after["intervals"][level_key(level)],
-                "uncalibrated": before,
-                "offset": [float(o) for o in offset],
-            }
-            if not np.all(np.isfinite(offset)):
-                model["intervals"][level_key(level)]["note"] = (
-                    f"{len(actual['val'])} validation windows are too few to calibrate a "
-                    f"{level:g}% interval (it needs {math.ceil(100 / (100 - level)) - 1}): "
-                    "unbounded"
-                )
-    report["model"] = model
-    report["baselines"] = {}
-    train = data.splits["train"]
-    train_actual = train.raw_target_windows()[train.scored()]
-    train_forecasts = baseline_forecasts(data, train)
-    for name, values in baseline_forecasts(data, test).items():
-        if name not in INTERVAL_BASELINES or name not in train_forecasts:
-            continue
-        residuals = train_actual - train_forecasts[name][train.scored()]
-        q = values[test.scored()][..., None] + residual_quantiles(residuals, levels)
+        q_val = quantiles["val"][val.scored()]
+        _calibrate(model, bounds, actual, q_val, model_q, levels, interval_levels, scale, "offset")
+    report = {"levels": levels, "calibration": calibration, "model": model, "baselines": {}}
+    for name, q in baseline_quantiles(data, levels).items():
+        q = q[test.scored()]
         report["baselines"][name] = _scores(
             actual["test"], q, levels, _bounds(q, levels, interval_levels), scale
         )
     return report, bounds
+
+
+def _calibrate(model, bounds, actual, q_val, q_test, levels, interval_levels, scale, key):
+    """Split conformal calibration of the model's intervals, in place: each of `bounds`
+    (`{level: (lower, upper)}` of the test windows) widened by `conformal_offset` of the
+    validation windows (`actual["val"]`, quantiles `q_val`), and its scores in `model`
+    replaced by the calibrated ones, with `uncalibrated` (the scores before), the offset per
+    step under `key`, and a note where too few windows leave it unbounded."""
+    val_bounds = _bounds(q_val, levels, interval_levels)
+    for level, (lower, upper) in bounds.items():
+        offset = conformal_offset(actual["val"], *val_bounds[level], level)
+        bounds[level] = (lower - offset, upper + offset)
+        after = _scores(actual["test"], q_test, levels, {level: bounds[level]}, scale)
+        calibrated = {
+            **after["intervals"][level_key(level)],
+            "uncalibrated": model["intervals"][level_key(level)],
+            key: [float(o) for o in offset],
+        }
+        if not np.all(np.isfinite(offset)):
+            calibrated["note"] = (
+                f"{len(actual['val'])} validation windows are too few to calibrate a "
+                f"{level:g}% interval (it needs {math.ceil(100 / (100 - level)) - 1}): unbounded"
+            )
+        model["intervals"][level_key(level)] = calibrated
+
+
+def baseline_quantiles(data: PreparedData, levels) -> dict[str, np.ndarray]:
+    """`{name: (test windows, horizon, Q)}`: each interval baseline's (`INTERVAL_BASELINES`)
+    test forecasts plus the quantiles at `levels` of its own residuals on the train windows,
+    step by step; a baseline left out of the train or test windows is left out."""
+    train, test = data.splits["train"], data.splits["test"]
+    train_forecasts = baseline_forecasts(data, train)
+    train_actual = train.raw_target_windows()[train.scored()]
+    quantiles = {}
+    for name, values in baseline_forecasts(data, test).items():
+        if name in INTERVAL_BASELINES and name in train_forecasts:
+            residuals = train_actual - train_forecasts[name][train.scored()]
+            quantiles[name] = values[..., None] + residual_quantiles(residuals, levels)
+    return quantiles
 
 
 INTERVAL_BASELINES = ("persistence", "seasonal_naive")  # given intervals from train residuals
@@ -250,19 +264,9 @@ def panel_interval_report(
         calibration = calibrate
     bounds = _bounds(model_q, levels, interval_levels)
     model = _scores(y["test"], model_q, levels, bounds, 1.0)
-    if quantiles is not None and calibrate == "conformal":
-        val_bounds = _bounds(pooled("val", quantiles["val"]), levels, interval_levels)
-        for level, (lower, upper) in bounds.items():
-            offset = conformal_offset(y["val"], *val_bounds[level], level)
-            before = model["intervals"][level_key(level)]
-            after = _scores(
-                y["test"], model_q, levels, {level: (lower - offset, upper + offset)}, 1.0
-            )
-            model["intervals"][level_key(level)] = {
-                **after["intervals"][level_key(level)],
-                "uncalibrated": before,
-                "scaled_offset": [float(o) for o in offset],
-            }
+    if quantiles is not None and calibrate == "conformal":  # the offsets: in scaled units
+        q_val = pooled("val", quantiles["val"])
+        _calibrate(model, bounds, y, q_val, model_q, levels, interval_levels, 1.0, "scaled_offset")
     report = {
         "levels": levels,
         "calibration": calibration,
@@ -271,21 +275,10 @@ def panel_interval_report(
         "model": model,
         "baselines": {},
     }
+    each = {i: baseline_quantiles(parts[i], levels) for i in kept}
     for name in INTERVAL_BASELINES:
-        q_all = []
-        for i in kept:
-            part = parts[i]
-            train, test = part.splits["train"], part.splits["test"]
-            train_forecasts = baseline_forecasts(part, train)
-            test_forecasts = baseline_forecasts(part, test)
-            if name not in train_forecasts or name not in test_forecasts:
-                break
-            residuals = (
-                train.raw_target_windows()[train.scored()] - train_forecasts[name][train.scored()]
-            )
-            q_all.append(test_forecasts[name][..., None] + residual_quantiles(residuals, levels))
-        else:
-            q = pooled("test", dict(zip(kept, q_all, strict=True)))
+        if all(name in each[i] for i in kept):  # scored only where every series has it
+            q = pooled("test", {i: each[i][name] for i in kept})
             report["baselines"][name] = _scores(
                 y["test"], q, levels, _bounds(q, levels, interval_levels), 1.0
             )
