@@ -23,6 +23,8 @@ The space file:
       data.transforms: {choice: [[], [log], [log, diff]]}
 """
 
+import dataclasses
+import json
 import math
 import shutil
 import warnings
@@ -213,11 +215,12 @@ def run_trial(config, space: Space, trial, folder: Path) -> float:
     return float(value)
 
 
-def open_study(config, study_dir: Path, storage: str | None, recover: bool = True):
+def open_study(config, space: Space, study_dir: Path, storage: str | None, recover: bool = True):
     """The study of `config` in `storage` (default: SQLite in `study_dir/study.db`), created or
     loaded, named after the config's file; the median pruner waits a quarter of the config's
     epochs before it stops a trial. With `recover`, trials left running by a killed search are
-    marked failed and queued again (done once, before any worker starts)."""
+    marked failed and queued again (done once, before any worker starts). UserInputError if the
+    study was started with another space: its trials would not fit this one."""
     import optuna
     from optuna.trial import TrialState
 
@@ -232,6 +235,17 @@ def open_study(config, study_dir: Path, storage: str | None, recover: bool = Tru
         sampler=optuna.samplers.TPESampler(seed=0),
         pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=warmup),
     )
+    described = json.loads(json.dumps([dataclasses.asdict(p) for p in space.parameters]))
+    started = study.user_attrs.get("space")
+    if started is None:
+        study.set_user_attr("space", described)
+        study.set_user_attr("objective", space.objective)
+    elif started != described or study.user_attrs.get("objective") != space.objective:
+        raise UserInputError(
+            f"--study-dir {study_dir}: holds a search started with another space (its "
+            "parameters or objective differ); give a new --study-dir, or the space it was "
+            "started with"
+        )
     running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)) if recover else ()
     for trial in running:
         study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
@@ -248,7 +262,7 @@ def search(
     from optuna.trial import TrialState
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = open_study(config, study_dir, storage, recover)
+    study = open_study(config, space, study_dir, storage, recover)
     done = (TrialState.COMPLETE, TrialState.PRUNED)
 
     def objective(trial):
@@ -322,12 +336,16 @@ def _plots(study, study_dir: Path) -> None:
 
     matplotlib.use("Agg")
     import optuna
+    from optuna.trial import TrialState
     from optuna.visualization import matplotlib as plots
 
     with warnings.catch_warnings():  # Optuna marks its matplotlib plots experimental
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         ax = plots.plot_optimization_history(study)
         ax.figure.savefig(study_dir / "optimization_history.png", dpi=100, bbox_inches="tight")
+        finished = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        if len(finished) < 2:  # importances of one trial say nothing
+            return
         try:
             ax = plots.plot_param_importances(study)
         except (ValueError, RuntimeError):  # too few finished trials, or one value each

@@ -112,3 +112,17 @@ def test_the_space_of_the_article_is_valid():
     )
     assert space.objective == "mae" and len(space.parameters) >= 2
     assert yaml.safe_load((REPO / "configs" / "spaces" / "article.yaml").read_text())
+
+
+def test_a_study_started_with_another_space_is_one_line(tmp_path, capsys):
+    config, space = _files(tmp_path)
+    study = tmp_path / "study"
+    assert _tune(config, space, study, "--trials", "1") == 0
+    other = write_yaml(
+        tmp_path / "other.yaml", {"parameters": {"data.window.input_width": {"choice": [4, 8]}}}
+    )
+    capsys.readouterr()
+    assert _tune(config, other, study, "--trials", "2") == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "holds a search started with another space" in err

@@ -74,7 +74,7 @@ def main(argv=None) -> int:
     try:
         space = read_space(args.space, args.config)
         study_dir.mkdir(parents=True, exist_ok=True)
-        open_study(args.config, study_dir, args.storage, recover=True)
+        open_study(args.config, space, study_dir, args.storage, recover=True)
         context = multiprocessing.get_context("spawn")
         work = partial(_worker, args.config, args.space, args.trials, study_dir, args.storage)
         others = [context.Process(target=work) for _ in range(args.workers - 1)]
