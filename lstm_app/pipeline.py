@@ -18,6 +18,7 @@ names every file) gets:
     export/         the model in the formats of `export.formats`, with metadata.json
 """
 
+import contextlib
 import datetime as dt
 import os
 import platform
@@ -61,6 +62,7 @@ from lstm_app.evaluation.panel_plots import (
 from lstm_app.evaluation.plots import plot_forecast, plot_loss
 from lstm_app.models.gates import plot_gates, trace_gates
 from lstm_app.runs.rundir import RunDir, file_fingerprint, first_difference, temporary_path
+from lstm_app.runs.tracking import Tracker, import_mlflow
 from lstm_app.training.choose import choose_transforms
 from lstm_app.training.fit import forecast, forecast_each, forecast_quantiles
 from lstm_app.training.trainer import fit_in_run, forecast_fold
@@ -135,6 +137,8 @@ def train(
         A TrainResult. Raises RunFailedError if the loss diverges (NaN or infinite), and
         UserInputError, before anything is written, if `data` was prepared from another config.
     """
+    if cfg.tracking.mlflow.enabled:
+        import_mlflow()  # the extra missing: one line now, not after training
     choice = None
     if cfg.data.transforms == AUTO:  # chosen now (or when the run started): config.yaml says
         cfg, data = _auto_transforms(cfg, run_dir, data, verbose, resume)
@@ -168,6 +172,9 @@ def train(
     except BaseException as err:
         stopped = "interrupted" if isinstance(err, KeyboardInterrupt) else "failed"
         run.write_status({**info, "status": stopped, "error": str(err) or type(err).__name__})
+        if stopped == "failed":  # logged too; its own failure must not hide this one
+            with contextlib.suppress(UserInputError):
+                _track(cfg, run)
         raise
     shutil.rmtree(run.resume_dir, ignore_errors=True)  # finished: nothing to resume
     run.write_status(
@@ -179,7 +186,16 @@ def train(
             "epochs": len(result.history["loss"]),
         }
     )
+    _track(cfg, run)
     return result
+
+
+def _track(cfg: Config, run: RunDir) -> None:
+    """Logs the written run directory to MLflow (`tracking.mlflow`), in the store of the
+    folder that holds it (`lstm_app.runs.tracking`)."""
+    if cfg.tracking.mlflow.enabled:
+        experiment = cfg.tracking.mlflow.experiment or cfg.name
+        Tracker(run.path.parent, experiment).log_run(run.path)
 
 
 AUTO_CHOICE = "transforms_auto"  # run.json: what data.transforms: auto chose, and the scores

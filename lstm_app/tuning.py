@@ -14,6 +14,14 @@ trained once from scratch as a normal run (`STUDY/best/`, test metrics and all),
 search is summarised in `STUDY/trials.csv` and two PNGs (optimization history, parameter
 importances).
 
+Several processes, or machines, share one study through its storage (`--workers K`, or
+`storage="postgresql://..."`): each worker runs trials until the study has `trials` done, and
+waits for the others' last trials before it writes the best. Trials beat a heartbeat into the
+storage; one whose worker died is failed when a minute has passed without it, and run again.
+
+With `tracking.mlflow` in the config, the study is an MLflow run and each trial, and the best
+config's run, a child run of it (`lstm_app.runs.tracking`; store: beside the study folder).
+
 The space file:
 
     objective: mae                 # a validation metric: mae, rmse, mase or smape
@@ -24,11 +32,13 @@ The space file:
 """
 
 import dataclasses
+import datetime as dt
 import json
 import math
 import shutil
+import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import keras
@@ -39,11 +49,15 @@ from lstm_app.data.prepare import prepare_data
 from lstm_app.errors import ConfigError, UserInputError
 from lstm_app.evaluation.metrics import forecast_metrics, in_sample, seasonal_scale
 from lstm_app.runs.rundir import RunDir, write_json
+from lstm_app.runs.tracking import Tracker, numbers_of
 from lstm_app.training.fit import forecast
 from lstm_app.training.trainer import fit_in_run
 
 OBJECTIVES = ("mae", "rmse", "mase", "smape")
 KINDS = ("int", "float", "choice")
+HEARTBEAT_SECONDS = 10  # a running trial writes its heartbeat this often ...
+GRACE_SECONDS = 60  # ... and is failed (and run again) when none came for this long
+OPEN_ATTEMPTS = 4  # tries to open a shared storage whose tables other workers are creating
 
 
 @dataclass(frozen=True)
@@ -189,38 +203,110 @@ def validation_metric(model, data, objective: str, batch_size: int) -> float | N
     return None if value is None else float(value)
 
 
-def run_trial(config, space: Space, trial, folder: Path) -> float:
+def _now() -> str:
+    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def run_trial(config, space: Space, trial, folder: Path, tracking=None) -> float:
     """Trains the trial's config in `folder` and returns its validation metric (original units,
-    scored windows); the test split is not forecast. Its `metrics.json` holds `val` only."""
+    scored windows); the test split is not forecast. Its `metrics.json` holds `val` only.
+    `tracking`: `(Tracker, parent run id)`, to log the trial, however it ends, as a child run."""
     overrides = [override(p.key, p.suggest(trial)) for p in space.parameters]
     cfg = load_config(config, overrides)
     shutil.rmtree(folder, ignore_errors=True)  # a trial cut in the middle, run again
     run = RunDir.for_training(folder, cfg.name, False, None)
     run.write_config(config_to_dict(cfg))
-    run.write_status({"status": "running", "trial": trial.number, "overrides": overrides})
+    info = {"trial": trial.number, "overrides": overrides, "started": _now()}
+    run.write_status({"status": "running", **info})
     data = prepare_data(cfg.data, cfg.seed)
     pruning = _Pruning(trial, data, space.objective, cfg.training.batch_size)
     try:
-        model, _ = fit_in_run(cfg, run, data, 0, False, extra_callbacks=[pruning])
+        model, history = fit_in_run(cfg, run, data, 0, False, extra_callbacks=[pruning])
+        metrics = validation_metrics(model, data, cfg.training.batch_size)
     except Exception as err:  # pruned (optuna.TrialPruned) or failed: said in run.json
         status = "pruned" if type(err).__name__ == "TrialPruned" else "failed"
-        run.write_status({"status": status, "trial": trial.number, "why": str(err)})
+        run.write_status({"status": status, **info, "finished": _now(), "why": str(err)})
+        _log_trial(tracking, run, trial.number, status)
         raise
-    metrics = validation_metrics(model, data, cfg.training.batch_size)
     write_json(run.path / RunDir.METRICS, {"val": metrics})
-    run.write_status({"status": "done", "trial": trial.number, "overrides": overrides})
+    epochs = len(history["loss"])
+    run.write_status({"status": "done", **info, "finished": _now(), "epochs": epochs})
+    _log_trial(tracking, run, trial.number, "done")
     value = metrics[space.objective]
     if value is None:
         raise UserInputError(f"trial {trial.number}: val {space.objective} could not be computed")
     return float(value)
 
 
+def _log_trial(tracking, run: RunDir, number: int, state: str) -> None:
+    """Logs a trial's run directory as a child of the study's MLflow run (with tracking)."""
+    if tracking is not None:
+        tracker, parent = tracking
+        tags = {"lstm_app.kind": "trial", "optuna.trial": str(number), "optuna.state": state}
+        tracker.log_run(run.path, parent, tags)
+
+
+def study_tracking(config, study_dir: Path):
+    """`(Tracker, parent run id)` of the study in `study_dir` when the config asks for MLflow
+    (`tracking.mlflow`), else None; the parent run is found again by a resumed search and by
+    every worker of this study folder (the first call makes it)."""
+    cfg = load_config(config)
+    if not cfg.tracking.mlflow.enabled:
+        return None
+    tracker = Tracker(study_dir.parent, cfg.tracking.mlflow.experiment or cfg.name)
+    return tracker, tracker.study_run(study_dir, study_dir.name)
+
+
+def _storage(url: str):
+    """Optuna's RDB storage at `url`, with heartbeats (a trial whose worker died is failed and
+    queued again); UserInputError in one line, the password hidden, when it cannot open."""
+    import optuna
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except SQLAlchemyError:
+        raise UserInputError(
+            f"--storage {url}: not a database URL; expected e.g. "
+            "postgresql://USER:PASSWORD@HOST:PORT/DATABASE or sqlite:///FILE"
+        ) from None
+    try:
+        for _ in range(OPEN_ATTEMPTS - 1):
+            try:
+                return _rdb_storage(url)
+            except IntegrityError:  # workers creating a new database's tables at the same
+                time.sleep(0.5)  # instant collide (optuna/optuna#1092): the next try finds them
+        return _rdb_storage(url)
+    except ImportError as err:  # the database's driver
+        extra = "; pip install 'lstm-app[postgres]'" if url.startswith("postgres") else ""
+        raise UserInputError(f"--storage {shown}: its driver is missing ({err}){extra}") from None
+    except (SQLAlchemyError, optuna.exceptions.StorageInternalError) as err:
+        detail = next((line for line in str(err).splitlines() if line.strip()), repr(err))
+        raise UserInputError(f"--storage {shown}: cannot open it: {detail.strip()}") from None
+
+
+def _rdb_storage(url: str):
+    import optuna
+    from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
+
+    with warnings.catch_warnings():  # Optuna marks heartbeats experimental
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return RDBStorage(
+            url,
+            heartbeat_interval=HEARTBEAT_SECONDS,
+            grace_period=GRACE_SECONDS,
+            heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=2),
+        )
+
+
 def open_study(config, space: Space, study_dir: Path, storage: str | None, recover: bool = True):
     """The study of `config` in `storage` (default: SQLite in `study_dir/study.db`), created or
     loaded, named after the config's file; the median pruner waits a quarter of the config's
     epochs before it stops a trial. With `recover`, trials left running by a killed search are
-    marked failed and queued again (done once, before any worker starts). UserInputError if the
-    study was started with another space: its trials would not fit this one."""
+    marked failed and queued again at once (done once, before any worker starts; a shared
+    storage leaves it to the heartbeats, as other machines' trials are running). UserInputError
+    if the study was started with another space: its trials would not fit this one."""
     import optuna
     from optuna.trial import TrialState
 
@@ -229,7 +315,7 @@ def open_study(config, space: Space, study_dir: Path, storage: str | None, recov
     warmup = max(2, load_config(config).training.epochs // 4)
     study = optuna.create_study(
         study_name=Path(config).stem,
-        storage=url,
+        storage=_storage(url),
         load_if_exists=True,
         direction="minimize",
         sampler=optuna.samplers.TPESampler(seed=0),
@@ -257,27 +343,42 @@ def search(
     config, space: Space, trials: int, study_dir: Path, storage=None, say=print, recover=True
 ):
     """Runs trials until `trials` are done (finished or pruned, counting those of an earlier,
-    killed search, and of other workers on the same storage)."""
+    killed search, and of other workers on the same storage), then waits for the trials other
+    workers are still running. A worker starts a trial only while the done and running ones
+    are fewer than `trials`, so the study ends with `trials` done (one or two more only when
+    workers start at the same instant)."""
     import optuna
+    from optuna.storages import fail_stale_trials
     from optuna.trial import TrialState
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = open_study(config, space, study_dir, storage, recover)
-    done = (TrialState.COMPLETE, TrialState.PRUNED)
+    tracking = study_tracking(config, study_dir)
 
     def objective(trial):
         folder = study_dir / "trials" / f"{trial.number:04d}"
         try:
-            value = run_trial(config, space, trial, folder)
+            value = run_trial(config, space, trial, folder, tracking)
         except optuna.TrialPruned as err:
             say(f"trial {trial.number}: pruned ({err})")
             raise
         say(f"trial {trial.number}: val {space.objective} {value:.4g} ({folder})")
         return value
 
-    if len(study.get_trials(deepcopy=False, states=done)) < trials:
-        study.optimize(objective, callbacks=[optuna.study.MaxTrialsCallback(trials, states=done)])
-    return study
+    while True:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            fail_stale_trials(study)  # a dead worker's trial: failed, and queued again
+        done = len(
+            study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
+        )
+        running = len(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
+        if done >= trials and not running:  # the others' last trials too: one best for all
+            return study
+        if done + running < trials:
+            study.optimize(objective, n_trials=1)
+        else:  # the others' running trials complete the search
+            time.sleep(1)
 
 
 def tune(
@@ -308,21 +409,58 @@ def tune(
     )
     best_dir = study_dir / "best"
     shutil.rmtree(best_dir, ignore_errors=True)  # retrained from scratch each time
-    result = train(cfg, best_dir, verbose=0)
+    result = train(_untracked(cfg), best_dir, verbose=0)  # logged as a child of the study
     study.trials_dataframe().to_csv(study_dir / "trials.csv", index=False)
     _plots(study, study_dir)
-    write_json(
-        study_dir / "summary.json",
-        {
-            "best_trial": best.number,
-            "objective": space.objective,
-            "best_val": best.value,
-            "overrides": overrides,
-            "test": result.metrics["test"],
-            "trials": len(study.trials),
-        },
-    )
+    summary = {
+        "best_trial": best.number,
+        "objective": space.objective,
+        "best_val": best.value,
+        "overrides": overrides,
+        "test": result.metrics["test"],
+        "trials": len(study.trials),
+    }
+    write_json(study_dir / "summary.json", summary)
+    _track_study(config, study_dir, space, study, best_dir, result.metrics)
     return study, result
+
+
+def _untracked(cfg):
+    """`cfg` with MLflow off: the best config's run is logged by `_track_study`."""
+    mlflow = replace(cfg.tracking.mlflow, enabled=False)
+    return replace(cfg, tracking=replace(cfg.tracking, mlflow=mlflow))
+
+
+STUDY_FILES = ("best.yaml", "summary.json", "trials.csv", "optimization_history.png")
+
+
+def _track_study(config, study_dir: Path, space: Space, study, best_dir: Path, metrics) -> None:
+    """With `tracking.mlflow`: logs the best config's run as a child of the study's run, and
+    ends that run with the space (params), the best validation and test scores (metrics) and
+    the study's files."""
+    tracking = study_tracking(config, study_dir)
+    if tracking is None:
+        return
+    tracker, parent = tracking
+    best = study.best_trial
+    tracker.delete_children(parent, "best")  # a resumed search's earlier best
+    tracker.log_run(best_dir, parent, {"lstm_app.kind": "best", "optuna.trial": str(best.number)})
+    params = {f"space.{p.key}": _described(p) for p in space.parameters}
+    numbers = {
+        f"best.val.{space.objective}": best.value,
+        "trials": len(study.trials),
+        **numbers_of({"best": {"test": metrics["test"]}}),
+    }
+    files = [study_dir / name for name in (*STUDY_FILES, "importances.png")]
+    tracker.finish_study(parent, {**params, "objective": space.objective}, numbers, files)
+
+
+def _described(parameter: Parameter) -> str:
+    """A searched key's range as the space file gives it: `float [0.0001, 0.01] log`."""
+    if parameter.kind == "choice":
+        return f"choice {json.dumps(list(parameter.values))}"
+    log = " log" if parameter.log else ""
+    return f"{parameter.kind} [{parameter.low:g}, {parameter.high:g}]{log}"
 
 
 def _value(parameter: Parameter, stored):

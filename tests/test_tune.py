@@ -2,6 +2,7 @@
 study that a second command goes on with, trials in several processes, the best retrained."""
 
 import json
+import sys
 
 import pandas as pd
 import pytest
@@ -102,16 +103,46 @@ def test_a_bad_space_is_one_line_before_any_trial(tmp_path, capsys, parameters, 
     assert not (tmp_path / "study" / "trials").exists()
 
 
-def test_the_space_of_the_article_is_valid():
+@pytest.mark.parametrize("name", ["article", "sunspots", "temperatures", "pollution"])
+def test_the_shipped_spaces_are_valid(name):
     from conftest import REPO
 
     from lstm_app.tuning import read_space
 
-    space = read_space(
-        REPO / "configs" / "spaces" / "article.yaml", REPO / "configs" / "article.yaml"
-    )
+    path = REPO / "configs" / "spaces" / f"{name}.yaml"
+    space = read_space(path, REPO / "configs" / f"{name}.yaml")
     assert space.objective == "mae" and len(space.parameters) >= 2
-    assert yaml.safe_load((REPO / "configs" / "spaces" / "article.yaml").read_text())
+    assert yaml.safe_load(path.read_text())
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    "storage, hidden, message",
+    [
+        ("not a url", None, "not a database URL"),
+        (f"postgresql://me:secret@127.0.0.1:{_free_port()}/db", None, "cannot open it"),
+        ("postgresql://me:secret@127.0.0.1:1/db", "psycopg", "pip install 'lstm-app[postgres]'"),
+    ],
+)
+def test_a_storage_that_cannot_open_is_one_line(
+    tmp_path, capsys, monkeypatch, storage, hidden, message
+):
+    if hidden:
+        monkeypatch.setitem(sys.modules, hidden, None)  # as if its driver were not installed
+    config, space = _files(tmp_path)
+    assert _tune(config, space, tmp_path / "study", "--trials", "1", "--storage", storage) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("lstm-tune: error: --storage ")
+    assert message in err
+    assert "secret" not in err  # the password is hidden
+    assert not (tmp_path / "study" / "trials").exists()
 
 
 def test_a_study_started_with_another_space_is_one_line(tmp_path, capsys):

@@ -33,6 +33,7 @@ from lstm_app.evaluation.report import (
     stream_check_summary,
 )
 from lstm_app.runs.rundir import RUNS_ROOT, RunDir
+from lstm_app.runs.tracking import missing_mlflow
 from lstm_app.serving.formats import missing_extras
 
 EXAMPLES = """examples:
@@ -132,6 +133,9 @@ def main(argv=None) -> int:
         problem = missing_extras(cfg.export.formats)
         if problem:
             raise UserInputError(f"{args.config}: export.formats: {problem}")
+        problem = missing_mlflow(cfg)
+        if problem:
+            raise UserInputError(f"{args.config}: {problem}")
         if args.check:
             print(check_summary(args.config, next(iter(candidates.values()))))
             if data is None:

@@ -33,8 +33,8 @@ def build_parser() -> ArgumentParser:
     parser.add_argument(
         "--storage",
         metavar="URL",
-        help="an Optuna storage shared by workers on several machines (postgresql://...); "
-        "default: SQLite in the study folder",
+        help="an Optuna storage shared by workers on several machines (postgresql://...: "
+        "needs lstm-app[postgres]); default: SQLite in the study folder",
     )
     parser.add_argument(
         "--workers", type=int, default=1, metavar="K", help="trial processes on this machine"
@@ -68,13 +68,16 @@ def main(argv=None) -> int:
     except UserInputError as err:
         return report_error("lstm-tune", err)
     quiet_tensorflow()
-    from lstm_app.tuning import open_study, read_space, tune
+    from lstm_app.tuning import open_study, read_space, study_tracking, tune
 
     study_dir = args.study_dir or RUNS_ROOT / f"tune-{args.config.stem}"
     try:
         space = read_space(args.space, args.config)
         study_dir.mkdir(parents=True, exist_ok=True)
-        open_study(args.config, space, study_dir, args.storage, recover=True)
+        # a study of this machine alone: its cut trials are rerun now; on a shared storage,
+        # other machines' trials are running, and the heartbeats tell the dead ones
+        open_study(args.config, space, study_dir, args.storage, recover=args.storage is None)
+        study_tracking(args.config, study_dir)  # MLflow's parent run, before the workers
         context = multiprocessing.get_context("spawn")
         work = partial(_worker, args.config, args.space, args.trials, study_dir, args.storage)
         others = [context.Process(target=work) for _ in range(args.workers - 1)]

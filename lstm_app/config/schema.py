@@ -599,6 +599,29 @@ class ExportConfig:
 
 
 # --------------------------------------------------------------------------------------------
+# tracking
+
+
+@dataclass(frozen=True)
+class MLflowConfig:
+    """Log the finished run to MLflow (the extra `lstm-app[tracking]`): the resolved config as
+    params, each epoch's losses, the metrics of every split and the baselines', the plots and
+    the model. The store: `MLFLOW_TRACKING_URI` when set, else `mlflow.db` (SQLite, no server)
+    beside the run directory: `runs/mlflow.db`, `mlflow ui --backend-store-uri
+    sqlite:///runs/mlflow.db`."""
+
+    enabled: bool = False
+    experiment: str | None = None  # the MLflow experiment; default: the config's name
+
+
+@dataclass(frozen=True)
+class TrackingConfig:
+    """Where else the run is recorded (TensorBoard: `training.callbacks.tensorboard`)."""
+
+    mlflow: MLflowConfig = field(default_factory=MLflowConfig)
+
+
+# --------------------------------------------------------------------------------------------
 # the whole config
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -615,6 +638,7 @@ class Config:
     training: TrainingConfig = field(default_factory=TrainingConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
 
     def _check_distribution(self):
         """What a distribution head (`training.loss: quantile | gaussian`) and the intervals
