@@ -300,13 +300,21 @@ def _rdb_storage(url: str):
         )
 
 
-def open_study(config, space: Space, study_dir: Path, storage: str | None, recover: bool = True):
+def open_study(
+    config,
+    space: Space,
+    study_dir: Path,
+    storage: str | None,
+    recover: bool = True,
+    seed: int | None = 0,
+):
     """The study of `config` in `storage` (default: SQLite in `study_dir/study.db`), created or
     loaded, named after the config's file; the median pruner waits a quarter of the config's
     epochs before it stops a trial. With `recover`, trials left running by a killed search are
     marked failed and queued again at once (done once, before any worker starts; a shared
-    storage leaves it to the heartbeats, as other machines' trials are running). UserInputError
-    if the study was started with another space: its trials would not fit this one."""
+    storage leaves it to the heartbeats, as other machines' trials are running). `seed` seeds
+    this process's sampler (None: from the OS), so that workers do not draw the same trials.
+    UserInputError if the study was started with another space: its trials would not fit."""
     import optuna
     from optuna.trial import TrialState
 
@@ -318,7 +326,7 @@ def open_study(config, space: Space, study_dir: Path, storage: str | None, recov
         storage=_storage(url),
         load_if_exists=True,
         direction="minimize",
-        sampler=optuna.samplers.TPESampler(seed=0),
+        sampler=optuna.samplers.TPESampler(seed=seed),
         pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=warmup),
     )
     described = json.loads(json.dumps([dataclasses.asdict(p) for p in space.parameters]))
@@ -340,19 +348,29 @@ def open_study(config, space: Space, study_dir: Path, storage: str | None, recov
 
 
 def search(
-    config, space: Space, trials: int, study_dir: Path, storage=None, say=print, recover=True
+    config,
+    space: Space,
+    trials: int,
+    study_dir: Path,
+    storage=None,
+    say=print,
+    recover=True,
+    worker: int = 0,
 ):
     """Runs trials until `trials` are done (finished or pruned, counting those of an earlier,
     killed search, and of other workers on the same storage), then waits for the trials other
     workers are still running. A worker starts a trial only while the done and running ones
     are fewer than `trials`, so the study ends with `trials` done (one or two more only when
-    workers start at the same instant)."""
+    workers start at the same instant). `worker` numbers this process among those on this
+    machine: it seeds the sampler on the default storage (a search of one worker repeats
+    itself); on a shared storage, the machines' samplers are seeded by the OS."""
     import optuna
     from optuna.storages import fail_stale_trials
     from optuna.trial import TrialState
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = open_study(config, space, study_dir, storage, recover)
+    seed = worker if storage is None else None
+    study = open_study(config, space, study_dir, storage, recover, seed)
     tracking = study_tracking(config, study_dir)
 
     def objective(trial):

@@ -79,9 +79,11 @@ def test_two_workers_share_one_study(tmp_path, capsys):
     capsys.readouterr()
     trials = pd.read_csv(study / "trials.csv")
     complete = trials[trials["state"] == "COMPLETE"]
-    assert len(complete) >= 4 and trials["number"].is_unique
+    assert len(complete) in (4, 5) and trials["number"].is_unique  # 5: both took the last
     for number in complete["number"]:
         assert (study / "trials" / f"{number:04d}" / "metrics.json").is_file()
+    # the workers' samplers are seeded apart: they do not draw the same trials
+    assert complete["params_training.learning_rate"].is_unique
 
 
 @pytest.mark.parametrize(

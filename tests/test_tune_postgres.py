@@ -117,6 +117,8 @@ def test_two_workers_share_one_postgresql_study(tmp_path, postgres_url):
             metrics = json.loads((folder / "metrics.json").read_text())
             assert metrics["val"]["mae"] == pytest.approx(trial.value)
     assert set().union(*held.values()) == {f"{n:04d}" for n in numbers}  # no stray folder
+    rates = [t.params["training.learning_rate"] for t in trials]
+    assert len(set(rates)) == len(rates)  # the machines' samplers do not draw the same trials
     assert all(held.values()), f"a worker ran no trial: {held}"  # they did work in parallel
 
     # each worker waits for the other's last trials: both write the study's best

@@ -52,12 +52,14 @@ def _check(args) -> None:
         raise UserInputError(f"--config {args.config}: not found")
 
 
-def _worker(config, space_path, trials, study_dir, storage) -> None:
-    """One more process running trials on the shared study (no recovery, no final run)."""
+def _worker(config, space_path, trials, study_dir, storage, index) -> None:
+    """One more process running trials on the shared study (no recovery, no final run); its
+    `index` (1, 2, ...) seeds its sampler apart from the others'."""
     quiet_tensorflow()
     from lstm_app.tuning import read_space, search
 
-    search(config, read_space(space_path, config), trials, study_dir, storage, recover=False)
+    space = read_space(space_path, config)
+    search(config, space, trials, study_dir, storage, recover=False, worker=index)
 
 
 def main(argv=None) -> int:
@@ -80,7 +82,7 @@ def main(argv=None) -> int:
         study_tracking(args.config, study_dir)  # MLflow's parent run, before the workers
         context = multiprocessing.get_context("spawn")
         work = partial(_worker, args.config, args.space, args.trials, study_dir, args.storage)
-        others = [context.Process(target=work) for _ in range(args.workers - 1)]
+        others = [context.Process(target=work, args=(i,)) for i in range(1, args.workers)]
         for process in others:
             process.start()
         say = partial(print, flush=True)
