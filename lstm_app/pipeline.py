@@ -64,6 +64,7 @@ from lstm_app.models.gates import plot_gates, trace_gates
 from lstm_app.runs.rundir import RunDir, file_fingerprint, first_difference, temporary_path
 from lstm_app.runs.tracking import Tracker, import_mlflow
 from lstm_app.training.choose import choose_transforms
+from lstm_app.training.distribute import replica_devices
 from lstm_app.training.fit import forecast, forecast_each, forecast_quantiles
 from lstm_app.training.trainer import fit_in_run, forecast_fold
 
@@ -139,6 +140,7 @@ def train(
     """
     if cfg.tracking.mlflow.enabled:
         import_mlflow()  # the extra missing: one line now, not after training
+    replicas = replica_devices(cfg.training.distribute)  # a device not here: one line, now
     choice = None
     if cfg.data.transforms == AUTO:  # chosen now (or when the run started): config.yaml says
         cfg, data = _auto_transforms(cfg, run_dir, data, verbose, resume)
@@ -164,6 +166,12 @@ def train(
             info[RunDir.DATA_FILE] = file_fingerprint(cfg.data.path)
         if choice is not None:
             info[AUTO_CHOICE] = _choice_record(choice)
+        if replicas:  # under a tf.distribute strategy: unfused (lstm_app.training.distribute)
+            info["distribute"] = {
+                "strategy": cfg.training.distribute.strategy,
+                "devices": replicas,
+                "fused": False,
+            }
         run.write_config(config)
     started = time.time()
     run.write_status(info)

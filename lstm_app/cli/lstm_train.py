@@ -146,6 +146,20 @@ def main(argv=None) -> int:
         return report_error("lstm-train", err)
     quiet_tensorflow()
     from lstm_app.pipeline import train  # imports TensorFlow: once the inputs are known good
+    from lstm_app.training.distribute import replica_devices
+
+    try:
+        devices = replica_devices(cfg.training.distribute)
+    except UserInputError as err:
+        return report_error("lstm-train", err)
+    if devices:
+        unfused = "; its LSTM layers train unfused" if cfg.training.fused else ""
+        print(
+            f"training.distribute: {cfg.training.distribute.strategy} over {len(devices)} "
+            f"device(s), {', '.join(devices)}, each batch of {cfg.training.batch_size} split "
+            f"across them{unfused}",
+            flush=True,
+        )
 
     polite_kill = signal.signal(signal.SIGTERM, _interrupt)  # a polite kill stops like Ctrl-C
     try:

@@ -517,6 +517,25 @@ class CallbacksConfig:
 
 
 @dataclass(frozen=True)
+class DistributeConfig:
+    """Train under a `tf.distribute` strategy: `none` (the default), or `mirrored`, one replica
+    on each of `devices` (default: every visible GPU; with none, the CPU alone), each global
+    batch of `training.batch_size` windows split across the replicas. The learning rate is
+    not rescaled."""
+
+    strategy: Literal["none", "mirrored"] = "none"
+    devices: tuple[str, ...] = ()  # e.g. ["/gpu:0", "/gpu:1"]; TensorFlow's device names
+
+    def _finish(self):
+        if self.devices and self.strategy == "none":
+            raise ConfigError(("devices",), "lists devices for a strategy: set strategy: mirrored")
+        for i, name in enumerate(self.devices):
+            if name in self.devices[:i]:
+                raise ConfigError(("devices", i), f"'{name}' is listed twice")
+        return self
+
+
+@dataclass(frozen=True)
 class TrainingConfig:
     """How the model is compiled and fitted."""
 
@@ -538,6 +557,7 @@ class TrainingConfig:
     steps_per_execution: int = bounded(1, ge=1, le=limit(10_000))  # steps per call into the graph
     fused: bool = True  # on a CPU, train stacked LSTM layers in one graph (lstm_app.training.fused)
     callbacks: CallbacksConfig = field(default_factory=CallbacksConfig)
+    distribute: DistributeConfig = field(default_factory=DistributeConfig)
 
 
 # --------------------------------------------------------------------------------------------
@@ -695,6 +715,12 @@ class Config:
             )
         self._check_panel_run()
         self._check_distribution()
+        if self.data.stream and self.training.distribute.strategy != "none":
+            raise ConfigError(
+                ("training", "distribute", "strategy"),
+                "does not train a panel read shard by shard (data.stream: true) yet; read it in "
+                "memory (data.stream: false), or train it on one device (strategy: none)",
+            )
         if self.model.static_embedding is not None and not self.data.static:
             raise ConfigError(
                 ("model", "static_embedding"),

@@ -24,6 +24,7 @@ from lstm_app.models.build import build_model
 from lstm_app.models.heads import GaussianHead, GaussianNLL, PinballLoss, QuantileHead
 from lstm_app.registry import load_object
 from lstm_app.runs.rundir import RunDir, write_atomic
+from lstm_app.training.distribute import model_scope, strategy_of, trains_fused
 from lstm_app.training.fused import fuse
 
 
@@ -62,13 +63,24 @@ def training_model(model: keras.Model, training: TrainingConfig) -> keras.Model:
     graph), compiled with `model`'s optimizer (one optimizer state for both) and the speed
     options.
 
-    On a GPU, `model` itself: the built-in layer's cuDNN kernel beats any graph of steps.
+    On a GPU, `model` itself: the built-in layer's cuDNN kernel beats any graph of steps; and
+    under `training.distribute` too (`lstm_app.training.distribute`).
     `model` must be compiled (`compile_model`); fitting the twin trains `model`.
     """
-    if not training.fused or tf.config.list_physical_devices("GPU"):
+    if not trains_fused(training.fused, training.distribute):  # off, or under a strategy
+        return model
+    if tf.config.list_physical_devices("GPU"):
         return model
     twin = fuse(model)
     return model if twin is None else _compile(twin, model.optimizer, training)
+
+
+def new_model(cfg: Config, feature_names) -> keras.Model:
+    """The compiled model of `cfg` for inputs named `feature_names`, its weights drawn from
+    seed `cfg.seed`, built in the scope of the `training.distribute` strategy (if any)."""
+    keras.utils.set_random_seed(cfg.seed)
+    with model_scope(strategy_of(cfg.training.distribute)):
+        return compile_model(build_model(cfg, feature_names), cfg.training)
 
 
 def _settings(callback_config) -> dict:
@@ -251,7 +263,7 @@ def fit_model(
     keras.utils.set_random_seed(cfg.seed)
     training = cfg.training
     if model is None:
-        model = compile_model(build_model(cfg, data.feature_names), training)
+        model = new_model(cfg, data.feature_names)
     trainee = training_model(model, training)  # model, or its fused twin (same variables)
     for callback in callbacks:
         fused = trainee is not model

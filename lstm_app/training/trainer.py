@@ -9,19 +9,17 @@ completed epoch, see `lstm_app.training.resume`). Evaluating the model and writi
 the run directory is `lstm_app.pipeline`'s job.
 """
 
-import keras
 import pandas as pd
 
 from lstm_app.config.schema import Config
 from lstm_app.data.prepare import PreparedData
-from lstm_app.models.build import build_model
 from lstm_app.runs.rundir import RunDir
 from lstm_app.training.fit import (
     check_converged,
-    compile_model,
     fit_model,
     forecast,
     make_callbacks,
+    new_model,
 )
 from lstm_app.training.resume import ResumePoint, restore_state
 
@@ -31,13 +29,6 @@ def history_table(history: dict[str, list[float]]) -> str:
     table = pd.DataFrame({key: history[key] for key in sorted(history)})
     table.insert(0, "epoch", range(len(table)))
     return table.to_csv(index=False, lineterminator="\r\n")  # as the csv module writes
-
-
-def new_model(cfg: Config, feature_names) -> keras.Model:
-    """The compiled model of `cfg` for inputs named `feature_names`, its weights drawn from
-    seed `cfg.seed`."""
-    keras.utils.set_random_seed(cfg.seed)
-    return compile_model(build_model(cfg, feature_names), cfg.training)
 
 
 def fit_in_run(
@@ -59,7 +50,8 @@ def fit_in_run(
     training = cfg.training
     model, state = new_model(cfg, data.feature_names), {"epochs": 0}
     if resume:
-        state = restore_state(run, model)
+        with model.distribute_strategy.scope():  # the optimizer's slots beside the variables
+            state = restore_state(run, model)
         # the log may hold an epoch after the saved state: rewrite it to the state's epochs
         run.write_history(history_table(state["history"]))
     callbacks = make_callbacks(training.callbacks, run.path, append_log=resume, saves=model)

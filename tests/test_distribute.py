@@ -1,0 +1,112 @@
+"""Training under tf.distribute (issue 18, first part): `training.distribute.strategy:
+mirrored` over 2 logical CPU devices gives the single-device losses, resumes, and writes the
+same run directory; a device the machine lacks is one line."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import tiny_config_dict, write_yaml
+
+from lstm_app.config.load import config_from_dict
+from lstm_app.errors import ConfigError, UserInputError
+from lstm_app.training.distribute import replica_devices, strategy_of
+
+SCRIPT = Path(__file__).with_name("mirrored_run.py")  # a fresh process: 2 logical CPU devices
+
+
+@pytest.fixture(scope="module")
+def mirrored(tmp_path_factory):
+    """The runs of `mirrored_run.py`: single device, mirrored, mirrored stopped and resumed."""
+    out = tmp_path_factory.mktemp("mirrored")
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), str(out), "5"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out, json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_mirrored_on_two_devices_gives_the_single_device_losses(mirrored):
+    out, runs = mirrored
+    assert runs["replicas"] == 2
+    for key in ("loss", "val_loss"):
+        assert len(runs["mirrored"]["history"][key]) == 5
+        assert runs["mirrored"]["history"][key] == pytest.approx(
+            runs["single"]["history"][key], rel=1e-4
+        )
+    assert runs["mirrored"]["test"]["mae"] == pytest.approx(runs["single"]["test"]["mae"], rel=1e-4)
+    status = json.loads((out / "mirrored" / "run.json").read_text())
+    assert status["distribute"] == {
+        "strategy": "mirrored",
+        "devices": ["/cpu:0", "/cpu:1"],
+        "fused": False,
+    }
+    assert "distribute" not in json.loads((out / "single" / "run.json").read_text())
+    written = {p.name for p in (out / "mirrored").iterdir()}
+    assert written == {p.name for p in (out / "single").iterdir()}  # the same run directory
+
+
+@pytest.mark.slow
+def test_a_mirrored_run_resumes_where_it_stopped(mirrored):
+    _, runs = mirrored
+    for key in ("loss", "val_loss"):
+        assert runs["resumed"]["history"][key] == pytest.approx(
+            runs["mirrored"]["history"][key], rel=1e-6
+        )
+    for key in ("mae", "rmse", "mase"):
+        assert runs["resumed"]["test"][key] == pytest.approx(
+            runs["mirrored"]["test"][key], rel=1e-6
+        )
+
+
+def test_a_device_this_machine_lacks_is_one_line(tmp_path, capsys):
+    from lstm_app.cli import lstm_train
+
+    raw = tiny_config_dict(training={"distribute": {"strategy": "mirrored", "devices": ["/gpu:7"]}})
+    cfg = config_from_dict(raw)
+    with pytest.raises(UserInputError, match=r"devices\[0\]: '/gpu:7' is not a device"):
+        replica_devices(cfg.training.distribute)
+    config = write_yaml(tmp_path / "tiny.yaml", raw)
+    assert lstm_train.main(["--config", str(config), "--run-dir", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "training.distribute.devices[0]" in err
+    assert not (tmp_path / "run" / "run.json").exists()  # nothing that looks like a run
+
+
+def test_mirrored_without_devices_takes_the_gpus_or_the_cpu():
+    import tensorflow as tf
+
+    distribute = config_from_dict(
+        tiny_config_dict(training={"distribute": {"strategy": "mirrored"}})
+    ).training.distribute
+    gpus = tf.config.list_logical_devices("GPU")
+    expected = [d.name for d in gpus] or [tf.config.list_logical_devices("CPU")[0].name]
+    assert replica_devices(distribute) == expected
+    assert strategy_of(distribute).num_replicas_in_sync == len(expected)
+    none = config_from_dict(tiny_config_dict()).training.distribute
+    assert replica_devices(none) == [] and strategy_of(none) is None
+
+
+@pytest.mark.slow
+def test_a_panel_with_a_static_embedding_trains_mirrored(mirrored):
+    _, runs = mirrored
+    single, mirrored_run = runs["panels"]["single"], runs["panels"]["mirrored"]
+    assert mirrored_run["history"]["loss"] == pytest.approx(single["history"]["loss"], rel=1e-4)
+    assert mirrored_run["mase"] == pytest.approx(single["mase"], rel=1e-4)
+
+
+def test_a_streamed_panel_under_a_strategy_is_refused_in_one_line(tmp_path):
+    from test_stream_run import _config
+
+    raw = yaml.safe_load(_config(tmp_path, tmp_path / "shards", stream=True).read_text())
+    raw["training"]["distribute"] = {"strategy": "mirrored"}
+    with pytest.raises(ConfigError, match=r"training.distribute.strategy: .*data.stream"):
+        config_from_dict(raw)
