@@ -110,3 +110,16 @@ def test_a_streamed_panel_under_a_strategy_is_refused_in_one_line(tmp_path):
     raw["training"]["distribute"] = {"strategy": "mirrored"}
     with pytest.raises(ConfigError, match=r"training.distribute.strategy: .*data.stream"):
         config_from_dict(raw)
+
+
+def test_lstm_train_says_it_trains_unfused_under_a_strategy(tmp_path, capsys):
+    from lstm_app.cli import lstm_train
+
+    raw = tiny_config_dict(training={"epochs": 1, "distribute": {"strategy": "mirrored"}})
+    config = write_yaml(tmp_path / "tiny.yaml", raw)
+    assert lstm_train.main(["--config", str(config), "--run-dir", str(tmp_path / "run")]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith("training.distribute: mirrored over 1 device(s)")
+    assert "train unfused" in first
+    status = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert status["distribute"]["fused"] is False
