@@ -17,17 +17,10 @@ import pytest
 import yaml
 from conftest import tiny_config_dict, write_yaml
 from postgres_cluster import ClusterError, find_bin_dir, throwaway_cluster
+from test_tune import SPACE  # the space of the one-machine tests
 
 REQUIRE = os.environ.get("LSTM_APP_REQUIRE_POSTGRES") == "1"
 LSTM_TUNE = Path(sys.executable).with_name("lstm-tune")  # the installed console script
-SPACE = {
-    "objective": "mae",
-    "parameters": {
-        "training.learning_rate": {"float": [0.001, 0.05], "log": True},
-        "data.window.input_width": {"int": [4, 12]},
-        "data.transforms": {"choice": [[], ["diff"]]},
-    },
-}
 TRIALS = 6
 TIMEOUT = 600  # seconds for both workers
 
