@@ -715,6 +715,7 @@ class Config:
             )
         self._check_panel_run()
         self._check_distribution()
+        # shards' batches of unknown size fail to split across replicas (docs/distributed.md)
         if self.data.stream and self.training.distribute.strategy != "none":
             raise ConfigError(
                 ("training", "distribute", "strategy"),
