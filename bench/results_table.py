@@ -20,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from lstm_app.evaluation.report import interval_rows, percent_text
 from lstm_app.evaluation.report import number_text as _number
 
 REPO = Path(__file__).resolve().parent.parent
@@ -112,15 +113,15 @@ def intervals_table(results: dict[str, tuple[dict, float]]) -> str:
         report = metrics.get("intervals")
         if report is None:
             continue
-        wql = {k: _number(v["wql"]) for k, v in report["baselines"].items()}
-        for level, scores in report["model"]["intervals"].items():
-            before = scores.get("uncalibrated", {}).get("coverage")
+        quantiles = ", ".join(map(str, report["levels"]))
+        for row in interval_rows(report):
+            baselines = row["baseline_wql"]
             lines.append(
-                f"| `{name}` | {', '.join(map(str, report['levels']))} | {level}% | "
-                f"{report['calibration']} | {'-' if before is None else f'{before:.0%}'} | "
-                f"{scores['coverage']:.0%} | {_number(scores['width'])} | "
-                f"{_number(report['model']['wql'])} | {wql.get('persistence', '-')} | "
-                f"{wql.get('seasonal_naive', '-')} |"
+                f"| `{name}` | {quantiles} | {row['level']}% | {row['calibration']} | "
+                f"{percent_text(row['uncalibrated'])} | {percent_text(row['coverage'])} | "
+                f"{_number(row['width'])} | {_number(row['wql'])} | "
+                f"{_number(baselines.get('persistence'))} | "
+                f"{_number(baselines.get('seasonal_naive'))} |"
             )
     return "\n".join(lines)
 

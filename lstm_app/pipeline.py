@@ -62,9 +62,9 @@ from lstm_app.evaluation.panel_plots import (
 from lstm_app.evaluation.plots import plot_forecast, plot_loss
 from lstm_app.models.gates import plot_gates, trace_gates
 from lstm_app.runs.rundir import RunDir, file_fingerprint, first_difference, temporary_path
-from lstm_app.runs.tracking import Tracker, import_mlflow
+from lstm_app.runs.tracking import Tracker, missing_mlflow
 from lstm_app.training.choose import choose_transforms
-from lstm_app.training.distribute import replica_devices
+from lstm_app.training.distribute import replica_devices, trains_fused
 from lstm_app.training.fit import forecast, forecast_each, forecast_quantiles
 from lstm_app.training.trainer import fit_in_run, forecast_fold
 
@@ -138,8 +138,9 @@ def train(
         A TrainResult. Raises RunFailedError if the loss diverges (NaN or infinite), and
         UserInputError, before anything is written, if `data` was prepared from another config.
     """
-    if cfg.tracking.mlflow.enabled:
-        import_mlflow()  # the extra missing: one line now, not after training
+    missing = missing_mlflow(cfg)  # the extra asked for and missing: one line now, not after
+    if missing:
+        raise UserInputError(missing)
     replicas = replica_devices(cfg.training.distribute)  # a device not here: one line, now
     choice = None
     if cfg.data.transforms == AUTO:  # chosen now (or when the run started): config.yaml says
@@ -170,7 +171,7 @@ def train(
             info["distribute"] = {
                 "strategy": cfg.training.distribute.strategy,
                 "devices": replicas,
-                "fused": False,
+                "fused": trains_fused(cfg.training.fused, cfg.training.distribute),
             }
         run.write_config(config)
     started = time.time()

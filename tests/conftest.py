@@ -79,3 +79,18 @@ def stop_after_epoch(monkeypatch, stop_at: int, error=KeyboardInterrupt) -> None
             raise error
 
     monkeypatch.setattr(ResumePoint, "on_epoch_end", on_epoch_end)
+
+
+def whole_and_resumed(tmp_path, monkeypatch, args, stop_at: int = 2) -> tuple[Path, Path]:
+    """Runs `lstm-train ARGS` twice: into `tmp_path/whole` uninterrupted, and into
+    `tmp_path/resumed` stopped as Ctrl-C would after epoch `stop_at` (exit 130), then resumed
+    with `--resume`; asserts the exit statuses and returns the two run directories."""
+    from lstm_app.cli import lstm_train
+
+    whole, resumed = tmp_path / "whole", tmp_path / "resumed"
+    assert lstm_train.main([*args, "--run-dir", str(whole)]) == 0
+    with monkeypatch.context() as patch:
+        stop_after_epoch(patch, stop_at)
+        assert lstm_train.main([*args, "--run-dir", str(resumed)]) == 130
+    assert lstm_train.main([*args, "--run-dir", str(resumed), "--resume"]) == 0
+    return whole, resumed

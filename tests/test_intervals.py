@@ -370,19 +370,41 @@ def test_multivariate_inputs_transforms_and_a_long_horizon(tmp_path):
 
 
 def test_a_quantile_run_resumes_exactly(tmp_path, capsys, monkeypatch):
-    from conftest import stop_after_epoch
+    from conftest import whole_and_resumed
 
     config = write_yaml(tmp_path / "q.yaml", _config(training={"epochs": 4}))
-    whole, resumed = tmp_path / "whole", tmp_path / "resumed"
     args = ["--config", str(config), "--quiet"]
-    assert lstm_train.main([*args, "--run-dir", str(whole)]) == 0
-    with monkeypatch.context() as patch:
-        stop_after_epoch(patch, 2)
-        assert lstm_train.main([*args, "--run-dir", str(resumed)]) == 130
-    assert lstm_train.main([*args, "--run-dir", str(resumed), "--resume"]) == 0
+    whole, resumed = whole_and_resumed(tmp_path, monkeypatch, args)
     capsys.readouterr()
     assert (whole / "history.csv").read_bytes() == (resumed / "history.csv").read_bytes()
     intervals = [
         json.loads((r / "metrics.json").read_text())["intervals"] for r in (whole, resumed)
     ]
     assert intervals[0] == intervals[1]
+
+
+def test_interval_rows_read_a_report_one_row_per_interval():
+    from lstm_app.evaluation.report import interval_rows, percent_text
+
+    report = {
+        "calibration": "conformal",
+        "model": {
+            "wql": 0.02,
+            "intervals": {
+                "80": {
+                    "coverage": 0.82,
+                    "width": 40.0,
+                    "msis": 5.0,
+                    "uncalibrated": {"coverage": 0.88},
+                },
+                "95": {"coverage": 0.94, "width": 60.0, "msis": 7.0},
+            },
+        },
+        "baselines": {"persistence": {"wql": 0.07}, "seasonal_naive": {"wql": 0.03}},
+    }
+    rows = interval_rows(report)
+    assert [r["level"] for r in rows] == ["80", "95"]
+    assert [r["uncalibrated"] for r in rows] == [0.88, None]
+    assert rows[1]["msis"] == 7.0 and rows[0]["wql"] == 0.02
+    assert rows[0]["baseline_wql"] == {"persistence": 0.07, "seasonal_naive": 0.03}
+    assert [percent_text(r["uncalibrated"]) for r in rows] == ["88%", "-"]

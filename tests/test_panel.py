@@ -364,18 +364,11 @@ def test_lstm_train_trains_one_model_on_a_panel_and_scores_each_series(tmp_path,
 def test_a_panel_run_resumes_exactly(tmp_path, capsys, monkeypatch):
     import json
 
-    from conftest import stop_after_epoch
-
-    from lstm_app.cli import lstm_train
+    from conftest import whole_and_resumed
 
     config = _panel_config(tmp_path, epochs=4)
-    whole, resumed = tmp_path / "whole", tmp_path / "resumed"
-    assert lstm_train.main(["--config", str(config), "--run-dir", str(whole), "--quiet"]) == 0
-    with monkeypatch.context() as patch:
-        stop_after_epoch(patch, 2)
-        args = ["--config", str(config), "--run-dir", str(resumed), "--quiet"]
-        assert lstm_train.main(args) == 130
-    assert lstm_train.main([*args, "--resume"]) == 0
+    args = ["--config", str(config), "--quiet"]
+    whole, resumed = whole_and_resumed(tmp_path, monkeypatch, args)
     capsys.readouterr()
     for name in ("history.csv", "series_metrics.csv"):
         assert (whole / name).read_bytes() == (resumed / name).read_bytes()

@@ -5,9 +5,8 @@ seed and the epoch alone, so a resumed run trains on the same windows."""
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import stop_after_epoch, tiny_config_dict, write_yaml
+from conftest import tiny_config_dict, whole_and_resumed, write_yaml
 
-from lstm_app.cli import lstm_train
 from lstm_app.data.prepare import SplitData, every_stride, join_splits
 from lstm_app.data.windows import make_dataset
 
@@ -95,14 +94,9 @@ def _panel_config(tmp_path, epochs=4):
 @pytest.mark.parametrize("fused", [True, False])
 def test_a_sampled_panel_run_resumes_exactly(tmp_path, capsys, monkeypatch, fused):
     config = _panel_config(tmp_path)
-    whole, resumed = tmp_path / "whole", tmp_path / "resumed"
     sets = ["--set", f"training.fused={str(fused).lower()}"]
     args = ["--config", str(config), *sets, "--quiet"]
-    assert lstm_train.main([*args, "--run-dir", str(whole)]) == 0
-    with monkeypatch.context() as patch:
-        stop_after_epoch(patch, 2)
-        assert lstm_train.main([*args, "--run-dir", str(resumed)]) == 130
-    assert lstm_train.main([*args, "--run-dir", str(resumed), "--resume"]) == 0
+    whole, resumed = whole_and_resumed(tmp_path, monkeypatch, args)
     capsys.readouterr()
     for name in ("history.csv", "series_metrics.csv"):
         assert (whole / name).read_bytes() == (resumed / name).read_bytes()

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import stop_after_epoch, tiny_config_dict, write_yaml
+from conftest import tiny_config_dict, whole_and_resumed, write_yaml
 
 from lstm_app.cli import lstm_predict, lstm_train
 from lstm_app.config.load import config_from_dict
@@ -85,12 +85,8 @@ def test_a_streamed_run_scores_every_series_as_a_panel_in_memory_does(tmp_path, 
 def test_a_streamed_run_resumes_exactly(tmp_path, capsys, monkeypatch):
     folder = _shards(tmp_path, _frame())
     config = _config(tmp_path, folder, epochs=4)
-    whole, resumed = tmp_path / "whole", tmp_path / "resumed"
-    assert _train(config, whole) == 0
-    with monkeypatch.context() as patch:
-        stop_after_epoch(patch, 2)
-        assert _train(config, resumed) == 130
-    assert _train(config, resumed, "--resume") == 0
+    args = ["--config", str(config), "--quiet"]
+    whole, resumed = whole_and_resumed(tmp_path, monkeypatch, args)
     capsys.readouterr()
     for name in ("history.csv", "series_metrics.csv"):
         assert (whole / name).read_bytes() == (resumed / name).read_bytes()

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from lstm_app.evaluation.report import number_text
+from lstm_app.evaluation.report import interval_rows, number_text, percent_text
 from lstm_app.runs.rundir import RunDir
 
 
@@ -76,15 +76,13 @@ def _intervals_table(runs: list[Run]) -> str:
     lines = [header, "|" + " --- |" * (header.count("|") - 1)]
     n = number_text
     for run in runs:
-        report = run.metrics["intervals"]
-        wql = {name: n(scores["wql"]) for name, scores in report["baselines"].items()}
-        for level, scores in report["model"]["intervals"].items():
-            before = scores.get("uncalibrated", {}).get("coverage")
+        for row in interval_rows(run.metrics["intervals"]):
+            baselines = row["baseline_wql"]
             lines.append(
-                f"| {run.name} | {level}% | {report['calibration']} | {scores['coverage']:.0%} | "
-                f"{'-' if before is None else f'{before:.0%}'} | {n(scores['width'])} | "
-                f"{n(scores['msis'])} | {n(report['model']['wql'])} | "
-                f"{wql.get('persistence', '-')} | {wql.get('seasonal_naive', '-')} |"
+                f"| {run.name} | {row['level']}% | {row['calibration']} | "
+                f"{percent_text(row['coverage'])} | {percent_text(row['uncalibrated'])} | "
+                f"{n(row['width'])} | {n(row['msis'])} | {n(row['wql'])} | "
+                f"{n(baselines.get('persistence'))} | {n(baselines.get('seasonal_naive'))} |"
             )
     return "\n".join(lines)
 

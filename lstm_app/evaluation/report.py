@@ -18,6 +18,32 @@ def number_text(value) -> str:
     return "-" if value is None else f"{value:.4g}"
 
 
+def percent_text(share) -> str:
+    """A share for a table: `82%`, `-` where there is none."""
+    return "-" if share is None else f"{share:.0%}"
+
+
+def interval_rows(report: dict) -> list[dict]:
+    """The table rows of an interval report (`metrics.json`'s `intervals`), one per interval:
+    `level` (`"80"`), `calibration`, `coverage`, `uncalibrated` (the coverage before
+    calibration; None without), `width`, `msis`, `wql` (the model's) and `baseline_wql`
+    (`{baseline: wQL}`)."""
+    baseline_wql = {name: scores["wql"] for name, scores in report["baselines"].items()}
+    return [
+        {
+            "level": level,
+            "calibration": report["calibration"],
+            "coverage": scores["coverage"],
+            "uncalibrated": scores.get("uncalibrated", {}).get("coverage"),
+            "width": scores["width"],
+            "msis": scores["msis"],
+            "wql": report["model"]["wql"],
+            "baseline_wql": baseline_wql,
+        }
+        for level, scores in report["model"]["intervals"].items()
+    ]
+
+
 def check_summary(config_path: Path, data: PreparedData) -> str:
     """What `lstm-train --check` prints: the data and its windows per split."""
     first = data.splits["train"]

@@ -27,6 +27,7 @@ import importlib.util
 import logging
 import math
 import os
+import time
 from pathlib import Path
 
 import yaml
@@ -118,7 +119,12 @@ def epochs_of(history_csv: Path) -> list[tuple[str, float, int]]:
 
 
 def _millis(iso: str | None) -> int | None:
+    """Milliseconds since the epoch of an ISO time (`run.json`'s), as MLflow counts time."""
     return None if not iso else int(dt.datetime.fromisoformat(iso).timestamp() * 1000)
+
+
+def _now_millis() -> int:
+    return int(time.time() * 1000)
 
 
 class Tracker:
@@ -127,11 +133,9 @@ class Tracker:
 
     def __init__(self, folder: Path, experiment: str):
         mlflow = import_mlflow()
-        from mlflow.exceptions import MlflowException
-
         self.uri = store_uri(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        try:
+        with self._store_errors():
             self.client = mlflow.MlflowClient(tracking_uri=self.uri)
             found = self.client.get_experiment_by_name(experiment)
             if found is None:
@@ -141,19 +145,25 @@ class Tracker:
                 self.experiment_id = self.client.create_experiment(experiment, location)
             else:
                 self.experiment_id = found.experiment_id
-        except MlflowException as err:
-            raise self._error(err) from None
 
-    def _error(self, err) -> UserInputError:
-        detail = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        return UserInputError(f"tracking.mlflow: the store {self.uri} failed: {detail}")
+    @contextlib.contextmanager
+    def _store_errors(self):
+        """MLflow's errors as one line naming the store (UserInputError)."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            yield
+        except MlflowException as err:
+            detail = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise UserInputError(
+                f"tracking.mlflow: the store {self.uri} failed: {detail}"
+            ) from None
 
     def log_run(self, run_dir: Path, parent: str | None = None, tags: dict | None = None) -> str:
         """Logs the run directory `run_dir` as a new MLflow run (a child of run id `parent`)
         and returns its id, also kept in `run.json` (`mlflow_run_id`): logging the directory
         again (a resumed run) replaces that run, so each directory is one MLflow run."""
         from mlflow.entities import Metric, Param, RunTag
-        from mlflow.exceptions import MlflowException
 
         run = RunDir(run_dir)
         status = run.read_status()
@@ -166,7 +176,7 @@ class Tracker:
         }
         if parent is not None:
             all_tags["mlflow.parentRunId"] = parent
-        try:
+        with self._store_errors():
             earlier = status.get(RUN_ID)
             if earlier:
                 self._delete(earlier)
@@ -177,7 +187,7 @@ class Tracker:
                 run_name=run_dir.name,
             )
             run_id = created.info.run_id
-            now = _millis(dt.datetime.now().astimezone().isoformat())
+            now = _now_millis()
             series = [Metric(k, v, now, e) for k, v, e in epochs_of(run_dir / RunDir.HISTORY)]
             series += [Metric(k, v, now, 0) for k, v in numbers_of(metrics).items()]
             self.client.log_batch(
@@ -198,8 +208,6 @@ class Tracker:
                 STATUSES.get(status.get("status"), "FAILED"),
                 _millis(status.get("finished")),
             )
-        except MlflowException as err:
-            raise self._error(err) from None
         run.write_status({**run.read_status(), RUN_ID: run_id})
         return run_id
 
@@ -213,22 +221,16 @@ class Tracker:
     def delete_children(self, parent: str, kind: str) -> None:
         """Deletes the child runs of `parent` tagged `lstm_app.kind` = `kind` (the study's
         earlier best run, before a resumed search logs its new one)."""
-        from mlflow.exceptions import MlflowException
-
         query = f"tags.`mlflow.parentRunId` = '{parent}' and tags.`lstm_app.kind` = '{kind}'"
-        try:
+        with self._store_errors():
             for found in self.client.search_runs([self.experiment_id], filter_string=query):
                 self.client.delete_run(found.info.run_id)
-        except MlflowException as err:
-            raise self._error(err) from None
 
     def study_run(self, study_dir: Path, name: str) -> str:
         """The id of the parent run of the `lstm-tune` study in `study_dir`: the one already
         tagged with its path (a resumed search, another worker), else a new one, running."""
-        from mlflow.exceptions import MlflowException
-
         where = str(study_dir.resolve())
-        try:
+        with self._store_errors():
             found = self.client.search_runs(
                 [self.experiment_id],
                 filter_string=f"tags.`lstm_app.study_dir` = '{_quoted(where)}'",
@@ -238,18 +240,15 @@ class Tracker:
                 return found[0].info.run_id
             tags = {"lstm_app.study_dir": where, "lstm_app.kind": "study"}
             made = self.client.create_run(self.experiment_id, tags=tags, run_name=name)
-        except MlflowException as err:
-            raise self._error(err) from None
         return made.info.run_id
 
     def finish_study(self, run_id: str, params: dict, numbers: dict, files: list[Path]) -> None:
         """Ends the study's parent run with its search `params`, its result `numbers`
         (metrics) and `files` (best.yaml, trials.csv, the plots) as artifacts."""
         from mlflow.entities import Metric, Param
-        from mlflow.exceptions import MlflowException
 
-        now = _millis(dt.datetime.now().astimezone().isoformat())
-        try:
+        now = _now_millis()
+        with self._store_errors():
             logged = set(self.client.get_run(run_id).data.params)  # a resumed study's: kept
             self.client.log_batch(
                 run_id,
@@ -260,8 +259,6 @@ class Tracker:
                 if path.is_file():
                     self.client.log_artifact(run_id, str(path))
             self.client.set_terminated(run_id, "FINISHED")
-        except MlflowException as err:
-            raise self._error(err) from None
 
 
 def _quoted(text: str) -> str:

@@ -40,13 +40,13 @@ def replica_devices(distribute: DistributeConfig) -> list[str]:
     import tensorflow as tf
 
     here = [device.name for device in tf.config.list_logical_devices()]
-    keys = {_device_key(name): name for name in here}
+    known = {_device_key(name) for name in here}
     for i, name in enumerate(distribute.devices):
         try:
             key = _device_key(name)
         except ValueError:
             key = None
-        if key not in keys:
+        if key not in known:
             raise UserInputError(
                 f"training.distribute.devices[{i}]: {name!r} is not a device of this machine; "
                 f"it has {', '.join(here)}"
