@@ -61,10 +61,23 @@ from lstm_app.evaluation.panel_plots import (
 )
 from lstm_app.evaluation.plots import plot_forecast, plot_loss
 from lstm_app.models.gates import plot_gates, trace_gates
-from lstm_app.runs.rundir import RunDir, file_fingerprint, first_difference, temporary_path
+from lstm_app.runs.rundir import (
+    RunDir,
+    file_fingerprint,
+    first_difference,
+    temporary_path,
+    worker_dir,
+)
 from lstm_app.runs.tracking import Tracker, missing_mlflow
 from lstm_app.training.choose import choose_transforms
-from lstm_app.training.distribute import replica_devices, trains_fused
+from lstm_app.training.distribute import (
+    TF_CONFIG,
+    Cluster,
+    cluster_of,
+    replica_devices,
+    trains_fused,
+    weights_digest,
+)
 from lstm_app.training.fit import forecast, forecast_each, forecast_quantiles
 from lstm_app.training.trainer import fit_in_run, forecast_fold
 
@@ -141,6 +154,16 @@ def train(
     missing = missing_mlflow(cfg)  # the extra asked for and missing: one line now, not after
     if missing:
         raise UserInputError(missing)
+    cluster = None
+    if cfg.training.distribute.strategy == "multi_worker":
+        cluster = cluster_of(os.environ.get(TF_CONFIG))
+        if run_dir is None:
+            raise UserInputError(
+                "--run-dir is needed under training.distribute.strategy: multi_worker: every "
+                "worker names the same run directory"
+            )
+        if not cluster.chief:
+            return _train_worker(cfg, cluster, Path(run_dir), data, verbose, resume)
     replicas = replica_devices(cfg.training.distribute)  # a device not here: one line, now
     choice = None
     if cfg.data.transforms == AUTO:  # chosen now (or when the run started): config.yaml says
@@ -173,6 +196,8 @@ def train(
                 "devices": replicas,
                 "fused": trains_fused(cfg.training.fused, cfg.training.distribute),
             }
+            if cluster is not None:  # the chief's own devices, then every worker
+                info["distribute"]["workers"] = list(cluster.workers)
         run.write_config(config)
     started = time.time()
     run.write_status(info)
@@ -186,6 +211,8 @@ def train(
                 _track(cfg, run)
         raise
     shutil.rmtree(run.resume_dir, ignore_errors=True)  # finished: nothing to resume
+    if cluster is not None:  # the same on every worker (each prints its own)
+        info["distribute"] = {**info["distribute"], "weights_sha256": weights_digest(result.model)}
     run.write_status(
         {
             **info,
@@ -197,6 +224,31 @@ def train(
     )
     _track(cfg, run)
     return result
+
+
+def _train_worker(cfg: Config, cluster: Cluster, run_dir: Path, data, verbose, resume: bool):
+    """A multi-worker run's part on a worker other than the chief: trains with the others,
+    writing only its resume points (and the config and status they are checked against) into
+    `worker_dir`, removed once the training ends; the chief writes the run. Returns a
+    TrainResult without metrics or forecasts."""
+    config = config_to_dict(cfg)
+    run = RunDir.for_training(worker_dir(run_dir, cluster.index), cfg.name, resume, config)
+    if not resume:
+        run.write_config(config)
+    info = {"status": "running", "worker": cluster.describe(), "run": str(run_dir)}
+    run.write_status(info)
+    if cfg.data.series_id is not None:
+        data = joined_data(data or prepare_panel(cfg.data, cfg.seed))
+    else:
+        data = data or prepare_data(cfg.data, cfg.seed)
+    try:
+        model, history = fit_in_run(cfg, run, data, verbose, resume, chief=False)
+    except BaseException as err:
+        stopped = "interrupted" if isinstance(err, KeyboardInterrupt) else "failed"
+        run.write_status({**info, "status": stopped, "error": str(err) or type(err).__name__})
+        raise
+    shutil.rmtree(run.path, ignore_errors=True)  # finished: nothing to resume
+    return TrainResult(run_dir, model, history, {}, {}, data)
 
 
 def _track(cfg: Config, run: RunDir) -> None:

@@ -6,6 +6,7 @@ from functools import partial
 from pathlib import Path
 
 from lstm_app.cli.common import ArgumentParser, entry_point, quiet_tensorflow, report_error
+from lstm_app.config.load import load_config
 from lstm_app.errors import UserInputError
 from lstm_app.evaluation.report import number_text
 from lstm_app.runs.rundir import RUNS_ROOT
@@ -50,6 +51,12 @@ def _check(args) -> None:
         raise UserInputError(f"--workers: expected 1 or more, got {args.workers}")
     if not args.config.is_file():
         raise UserInputError(f"--config {args.config}: not found")
+    if load_config(args.config).training.distribute.strategy == "multi_worker":
+        raise UserInputError(
+            f"--config {args.config}: training.distribute.strategy: multi_worker trains one "
+            "model on several machines; lstm-tune trains each trial on one (spread trials "
+            "with --storage instead): use none or mirrored"
+        )
 
 
 def _worker(config, space_path, trials, study_dir, storage, index) -> None:

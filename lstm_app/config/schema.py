@@ -518,17 +518,23 @@ class CallbacksConfig:
 
 @dataclass(frozen=True)
 class DistributeConfig:
-    """Train under a `tf.distribute` strategy: `none` (the default), or `mirrored`, one replica
-    on each of `devices` (default: every visible GPU; with none, the CPU alone), each global
-    batch of `training.batch_size` windows split across the replicas. The learning rate is
-    not rescaled."""
+    """Train under a `tf.distribute` strategy: `none` (the default); `mirrored`, one replica
+    on each of `devices` (default: every visible GPU; with none, the CPU alone); or
+    `multi_worker`, one replica on each GPU (else the CPU) of several machines, each running
+    `lstm-train --workers ... --worker-index I` (or with TF_CONFIG set). Each global batch of
+    `training.batch_size` windows is split across the replicas. The learning rate is not
+    rescaled."""
 
-    strategy: Literal["none", "mirrored"] = "none"
+    strategy: Literal["none", "mirrored", "multi_worker"] = "none"
     devices: tuple[str, ...] = ()  # e.g. ["/gpu:0", "/gpu:1"]; TensorFlow's device names
 
     def _finish(self):
-        if self.devices and self.strategy == "none":
-            raise ConfigError(("devices",), "lists devices for a strategy: set strategy: mirrored")
+        if self.devices and self.strategy != "mirrored":
+            raise ConfigError(
+                ("devices",),
+                "lists devices for strategy: mirrored (multi_worker takes every GPU of each "
+                "worker, else its CPU)",
+            )
         for i, name in enumerate(self.devices):
             if name in self.devices[:i]:
                 raise ConfigError(("devices", i), f"'{name}' is listed twice")
@@ -721,6 +727,12 @@ class Config:
                 ("training", "distribute", "strategy"),
                 "does not train a panel read shard by shard (data.stream: true) yet; read it in "
                 "memory (data.stream: false), or train it on one device (strategy: none)",
+            )
+        if self.training.distribute.strategy == "multi_worker" and self.data.transforms == "auto":
+            raise ConfigError(
+                ("data", "transforms"),
+                "auto trains a model per candidate on one machine; under strategy: multi_worker "
+                "give the transforms (choose them first with a single-machine run)",
             )
         if self.model.static_embedding is not None and not self.data.static:
             raise ConfigError(

@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 from io import StringIO
 from pathlib import Path
 
@@ -81,6 +82,16 @@ def file_fingerprint(path) -> dict:
 
 # --------------------------------------------------------------------------------------------
 # the run directory
+
+
+# a multi-worker run's worker (not the chief) keeps its resume points in RUN/.worker-I/
+WORKER_DIR = re.compile(r"\.worker-[0-9]+")
+
+
+def worker_dir(run_dir, index: int) -> Path:
+    """Where worker `index` (not the chief) of a multi-worker run keeps its resume points:
+    `RUN/.worker-I/` (on a filesystem the workers share, beside the chief's files)."""
+    return Path(run_dir) / f".worker-{index}"
 
 
 class RunDir:
@@ -172,8 +183,8 @@ class RunDir:
         path = self.path
         if path.exists() and not path.is_dir():
             raise UserInputError(f"{option} {path}: is a file, expected a directory")
-        try:
-            full = path.is_dir() and any(path.iterdir())
+        try:  # a multi-worker run's other workers may have made their folders first
+            full = path.is_dir() and any(not WORKER_DIR.fullmatch(p.name) for p in path.iterdir())
         except OSError as err:
             raise UserInputError(f"{option} {path}: cannot read it: {err.strerror}") from None
         if full:

@@ -5,6 +5,7 @@ directory around them. How a model is trained is decided here: its optimizer, lo
 options (`compile_model`), and whether its stacked LSTM layers train fused (`training_model`).
 """
 
+import contextlib
 import dataclasses
 import math
 import warnings
@@ -24,8 +25,15 @@ from lstm_app.models.build import build_model
 from lstm_app.models.heads import GaussianHead, GaussianNLL, PinballLoss, QuantileHead
 from lstm_app.registry import load_object
 from lstm_app.runs.rundir import RunDir, write_atomic
-from lstm_app.training.distribute import model_scope, strategy_of, trains_fused
+from lstm_app.training.distribute import (
+    is_multi_worker,
+    model_scope,
+    sharded_by_data,
+    strategy_of,
+    trains_fused,
+)
 from lstm_app.training.fused import fuse
+from lstm_app.training.multi_worker_fix import multi_worker_fix
 
 
 def compile_model(model: keras.Model, training: TrainingConfig) -> keras.Model:
@@ -129,11 +137,17 @@ class BestCheckpoint(keras.callbacks.Callback):
 
 
 def make_callbacks(
-    callbacks: CallbacksConfig, run_dir: Path, append_log: bool = False, saves=None
+    callbacks: CallbacksConfig,
+    run_dir: Path,
+    append_log: bool = False,
+    saves=None,
+    writes: bool = True,
 ) -> list[keras.callbacks.Callback]:
     """The Keras callbacks that `training.callbacks` turns on, writing into `run_dir`
     (`append_log`: a resumed run continues `history.csv`; `saves`: the model that the
-    checkpoint writes, see `BestCheckpoint`)."""
+    checkpoint writes, see `BestCheckpoint`). Without `writes` (a multi-worker run's workers
+    but the chief), only those that steer the training: early stopping, the learning rate,
+    NaN."""
     made = []
     if callbacks.terminate_on_nan.enabled:
         made.append(keras.callbacks.TerminateOnNaN())
@@ -142,6 +156,8 @@ def make_callbacks(
     if callbacks.reduce_lr_on_plateau.enabled:
         settings = _settings(callbacks.reduce_lr_on_plateau)
         made.append(keras.callbacks.ReduceLROnPlateau(**settings))
+    if not writes:
+        return made
     if callbacks.checkpoint.enabled:
         settings = _settings(callbacks.checkpoint)
         made.append(BestCheckpoint(run_dir / RunDir.BEST, saves=saves, **settings))
@@ -274,7 +290,10 @@ def fit_model(
             )
     number = EpochNumber(initial_epoch)
     train, val = training_datasets(cfg, data, number.epoch)
-    with warnings.catch_warnings():
+    several = is_multi_worker(model.distribute_strategy)
+    if several:  # each worker reads its share of every global batch
+        train, val = sharded_by_data(train), sharded_by_data(val)
+    with warnings.catch_warnings(), multi_worker_fix() if several else contextlib.nullcontext():
         if isinstance(data, ShardedPanel):
             # shards read in turn: Keras learns an epoch's batches as the first one ends, and
             # says so as if the data ran short; every epoch has the same batches

@@ -11,7 +11,10 @@ After every completed epoch, `ResumePoint` saves into `RUN/.resume/`:
 
 each written under a temporary name and renamed, `state.json` last, and the files of older
 epochs removed after it: a kill at any moment leaves `state.json` naming complete files of one
-and the same epoch. Raw bytes cost about a millisecond an epoch, where a `.keras` file costs
+and the same epoch. A worker of a multi-worker run keeps the epoch before too (`keep=2`, with
+its `state-N.json`): a worker killed while saving epoch N leaves the others at N and itself at
+N - 1, the epoch they all resume from (`lstm_app.training.distribute.agreed_epoch`).
+Raw bytes cost about a millisecond an epoch, where a `.keras` file costs
 tens (a run of 200 short epochs would pay seconds).
 
 `lstm-train ... --resume` builds the config's model, puts the saved variables back
@@ -91,11 +94,13 @@ class ResumePoint(keras.callbacks.Callback):
         callbacks: the run's other callbacks, whose counters are saved and restored.
         state: a resumed run's saved state (`restore_state`): the history of the epochs before
             this fit and the counters to restore; None for a new run.
+        keep: the number of latest epochs whose files are kept (2: a multi-worker run).
     """
 
-    def __init__(self, run_dir: Path, callbacks, state: dict | None = None):
+    def __init__(self, run_dir: Path, callbacks, state: dict | None = None, keep: int = 1):
         super().__init__()
         state = state or {}
+        self.keep = keep
         self.folder = RunDir(run_dir).resume_dir
         self.callbacks = callbacks
         self.history = {k: list(v) for k, v in state.get("history", {}).items()}
@@ -142,18 +147,50 @@ class ResumePoint(keras.callbacks.Callback):
                 write_atomic(self.folder / state["best_weights"], partial(_write_bytes, weights))
         history = {key: [_plain(v) for v in values] for key, values in self.history.items()}
         state = {**state, "history": history, "counters": counters}
-        write_text(self.folder / RESUME_STATE, json.dumps(state, allow_nan=False))
+        text = json.dumps(state, allow_nan=False)
+        if self.keep > 1:
+            write_text(self.folder / _epoch_state(done), text)
+        write_text(self.folder / RESUME_STATE, text)
+        kept = {RESUME_STATE}
+        for epoch in range(done - self.keep + 1, done + 1):
+            kept |= {f"epoch-{epoch}.bin", f"best-{epoch}.bin", _epoch_state(epoch)}
         for old in self.folder.iterdir():  # the files of earlier epochs
-            if old.name not in (RESUME_STATE, state["variables"], state["best_weights"]):
+            if old.name not in kept:
                 old.unlink(missing_ok=True)
 
 
-def restore_state(run_dir: Path, model: keras.Model) -> dict:
-    """Puts a run's last saved epoch back into `model` (built and compiled from the run's
-    config) and its optimizer; returns the state (`epochs`, `history`, `counters`, ...).
-    UserInputError if the saved variables do not fit the model."""
+def _epoch_state(epoch: int) -> str:
+    """The name of epoch `epoch`'s own copy of `state.json` (kept with `keep=2`)."""
+    return f"state-{epoch}.json"
+
+
+def saved_epochs(run_dir: Path) -> list[int]:
+    """The epochs a run can resume from, in order: the last one saved, and the one before
+    when it was kept (`ResumePoint(keep=2)`)."""
+    folder = RunDir(run_dir).resume_dir
+    try:
+        latest = json.loads((folder / RESUME_STATE).read_text(encoding="utf-8"))["epochs"]
+    except (OSError, ValueError, KeyError):
+        return []
+    before = latest - 1 if (folder / _epoch_state(latest - 1)).is_file() else None
+    return [e for e in (before, latest) if e]
+
+
+def restore_state(run_dir: Path, model: keras.Model, epoch: int | None = None) -> dict:
+    """Puts a run's last saved epoch (or `epoch`, one of `saved_epochs`) back into `model`
+    (built and compiled from the run's config) and its optimizer; returns the state
+    (`epochs`, `history`, `counters`, ...). UserInputError if the saved variables do not fit
+    the model, or `epoch` was not kept."""
     folder = RunDir(run_dir).resume_dir
     state = json.loads((folder / RESUME_STATE).read_text(encoding="utf-8"))
+    if epoch is not None and epoch != state["epochs"]:
+        try:
+            state = json.loads((folder / _epoch_state(epoch)).read_text(encoding="utf-8"))
+        except OSError:
+            raise UserInputError(
+                f"{folder}: holds epoch {state['epochs']}, not epoch {epoch}, the last one "
+                "every worker saved; start the run again in a new run directory"
+            ) from None
     state["history"] = {k: [_number(v) for v in values] for k, values in state["history"].items()}
     model.optimizer.build(model.trainable_variables)
     variables = training_variables(model)
