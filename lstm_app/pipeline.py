@@ -237,7 +237,9 @@ def _train_worker(cfg: Config, cluster: Cluster, run_dir: Path, data, verbose, r
         run.write_config(config)
     info = {"status": "running", "worker": cluster.describe(), "run": str(run_dir)}
     run.write_status(info)
-    if cfg.data.series_id is not None:
+    if cfg.data.stream:  # read shard by shard, as the chief does
+        data = scan_shards(cfg.data)
+    elif cfg.data.series_id is not None:
         data = joined_data(data or prepare_panel(cfg.data, cfg.seed))
     else:
         data = data or prepare_data(cfg.data, cfg.seed)

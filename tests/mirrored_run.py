@@ -45,10 +45,9 @@ def stopped_at(epoch: int):
 
 def panels(out: Path) -> dict:
     """The panel of tests/test_stream_run.py (with a static label: an embedding, whose sparse
-    gradients CPU collectives fail on), on one device and mirrored: `{name: (history, mean
-    MASE)}`. Read in memory: a panel streamed from shards does not train under a strategy yet
-    (refused by the config)."""
-    from test_stream_run import _config, _frame
+    gradients CPU collectives fail on), on one device and mirrored, read in memory and
+    streamed from its Parquet shards: `{name: (history, mean MASE)}`."""
+    from test_stream_run import _config, _frame, _shards
 
     from lstm_app.config.load import load_config
 
@@ -60,9 +59,16 @@ def panels(out: Path) -> dict:
     results = {}
     path = out / "panel.csv"
     frame.to_csv(path, index=False)
-    config = _config(out, path, stream=False)
-    for name, overrides in (("single", []), ("mirrored", mirrored)):
-        result = train(load_config(config, overrides), out / f"panel-{name}", verbose=0)
+    in_memory = _config(out, path, stream=False)
+    streamed = _config(out, _shards(out, frame), stream=True)
+    for name, config, overrides in (
+        ("single", in_memory, []),
+        ("mirrored", in_memory, mirrored),
+        ("streamed single", streamed, []),
+        ("streamed mirrored", streamed, mirrored),
+    ):
+        folder = out / f"panel-{name.replace(' ', '-')}"
+        result = train(load_config(config, overrides), folder, verbose=0)
         results[name] = {
             "history": result.history,
             "mase": result.metrics["panel"]["model"]["mase"]["mean"],

@@ -112,6 +112,15 @@ def runs(tmp_path_factory):
     if found["agreed"] == found["chief_saved"]:  # as if killed while saving its last epoch
         found["agreed"] = _roll_back_one_epoch(run / ".worker-1")
     found["resumed"] = _finish(_start_workers(config, run, "--resume"))
+
+    from test_stream_run import _config, _frame, _shards
+
+    streamed = _config(folder, _shards(folder, _frame()), stream=True)
+    found["streamed single"] = lstm_train(
+        "--config", streamed, "--run-dir", folder / "streamed-single", "--quiet"
+    )
+    multi = ["--set", "training.distribute.strategy=multi_worker"]
+    found["streamed"] = _finish(_start_workers(streamed, folder / "streamed", *multi))
     return folder, found
 
 
@@ -176,6 +185,25 @@ def test_a_killed_worker_stops_the_job_and_every_worker_resumes_to_the_same_run(
     status = json.loads((folder / "killed" / "run.json").read_text())
     whole = json.loads((folder / "whole" / "run.json").read_text())
     assert status["distribute"]["weights_sha256"] == whole["distribute"]["weights_sha256"]
+
+
+@pytest.mark.slow
+def test_a_panel_streamed_from_shards_trains_on_two_workers(runs):
+    folder, found = runs
+    assert found["streamed single"].returncode == 0, found["streamed single"].stderr
+    for code, _, err in found["streamed"]:
+        assert code == 0, err
+    single, both = _history(folder / "streamed-single"), _history(folder / "streamed")
+    for key in ("loss", "val_loss"):
+        assert len(both[key]) == len(single[key]) > 0
+        assert both[key] == pytest.approx(single[key], rel=1e-4)
+    metrics = [
+        json.loads((folder / name / "metrics.json").read_text())["panel"]["model"]["mase"]["mean"]
+        for name in ("streamed-single", "streamed")
+    ]
+    assert metrics[1] == pytest.approx(metrics[0], rel=1e-4)
+    written = {p.name for p in (folder / "streamed").iterdir()}
+    assert written == {p.name for p in (folder / "streamed-single").iterdir()}
 
 
 @pytest.mark.slow

@@ -721,13 +721,6 @@ class Config:
             )
         self._check_panel_run()
         self._check_distribution()
-        # shards' batches of unknown size fail to split across replicas (docs/distributed.md)
-        if self.data.stream and self.training.distribute.strategy != "none":
-            raise ConfigError(
-                ("training", "distribute", "strategy"),
-                "does not train a panel read shard by shard (data.stream: true) yet; read it in "
-                "memory (data.stream: false), or train it on one device (strategy: none)",
-            )
         if self.training.distribute.strategy == "multi_worker" and self.data.transforms == "auto":
             raise ConfigError(
                 ("data", "transforms"),

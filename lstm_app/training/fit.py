@@ -293,7 +293,13 @@ def fit_model(
     several = is_multi_worker(model.distribute_strategy)
     if several:  # each worker reads its share of every global batch
         train, val = sharded_by_data(train), sharded_by_data(val)
-    with warnings.catch_warnings(), multi_worker_fix() if several else contextlib.nullcontext():
+    # Keras builds a distributed model from its first batch averaged across replicas: under
+    # several workers that fails (keras-team/keras#20585), and on one machine too when the
+    # first batch splits unevenly (a shard's last, smaller batch): build from one replica's
+    fix = several or (
+        isinstance(data, ShardedPanel) and model.distribute_strategy.num_replicas_in_sync > 1
+    )
+    with warnings.catch_warnings(), multi_worker_fix() if fix else contextlib.nullcontext():
         if isinstance(data, ShardedPanel):
             # shards read in turn: Keras learns an epoch's batches as the first one ends, and
             # says so as if the data ran short; every epoch has the same batches

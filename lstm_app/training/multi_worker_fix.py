@@ -1,5 +1,6 @@
 """The fix that lets Keras's `model.fit` train under `MultiWorkerMirroredStrategy`
-(keras-team/keras#20585, open as of Keras 3.15.1), applied only while a multi-worker run fits:
+(keras-team/keras#20585, open as of Keras 3.15.1), applied only while a multi-worker run (or
+a streamed panel under `mirrored`, below) fits:
 
     with multi_worker_fix():
         model.fit(...)
@@ -21,7 +22,13 @@ replacement here:
    else as Keras does.
 
 With both, two workers train to the same weights as each other and to the losses of one
-process (`tests/test_multi_worker.py`). `tests/test_multi_worker.py` also runs the stock `fit`
+process (`tests/test_multi_worker.py`).
+
+The first failure has a one-machine form too: under `mirrored`, a panel read shard by shard
+can start with a batch that splits unevenly across the replicas (a shard's last, smaller
+batch: 2 windows on one replica, 1 on the other), whose mean across them fails (`Inputs to
+operation AddN ... must have the same size and shape`). `lstm_app.training.fit` applies the
+fix there as well (`tests/mirrored_run.py`). `tests/test_multi_worker.py` also runs the stock `fit`
 under two workers and fails, naming the Keras issue, once it no longer fails: then this module
 is unnecessary (or must be checked against the new code) and should go.
 """
