@@ -147,6 +147,11 @@ def train(
         resume: continue the unfinished run in `run_dir` from its last completed epoch
             (see `lstm_app.training.resume`).
 
+    Under `training.distribute.strategy: multi_worker` every worker calls this, first thing in
+    its process, with `TF_CONFIG` set and the same `run_dir`: the chief writes the run; another
+    worker trains with it, keeps only its resume points in `RUN/.worker-I/`, and gets a
+    TrainResult without metrics or forecasts.
+
     Returns:
         A TrainResult. Raises RunFailedError if the loss diverges (NaN or infinite), and
         UserInputError, before anything is written, if `data` was prepared from another config.
