@@ -137,8 +137,10 @@ def test_two_workers_train_as_one_process(runs):
     assert found["single"].returncode == 0, found["single"].stderr
     (chief_status, chief_out, chief_err), (status, out, err) = found["whole"]
     assert chief_status == 0 and status == 0, chief_err + err
-    assert chief_out.startswith("training.distribute: multi_worker, worker 0 of 2 (chief)")
-    assert out.startswith("training.distribute: multi_worker, worker 1 of 2,")
+    waiting, first = chief_out.splitlines()[:2]
+    assert waiting.startswith("lstm-train: worker 0 of 2 (chief): waiting for every worker")
+    assert first.startswith("training.distribute: multi_worker, worker 0 of 2 (chief)")
+    assert out.splitlines()[1].startswith("training.distribute: multi_worker, worker 1 of 2,")
     single, whole = _history(folder / "single"), _history(folder / "whole")
     for key in ("loss", "val_loss"):
         assert len(whole[key]) == EPOCHS

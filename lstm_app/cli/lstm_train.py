@@ -215,6 +215,12 @@ def main(argv=None) -> int:
     from lstm_app.pipeline import train  # imports TensorFlow: once the inputs are known good
     from lstm_app.training.distribute import replica_devices, weights_digest
 
+    if cluster is not None:  # the strategy starts once every worker has joined: no time limit
+        print(
+            f"lstm-train: {cluster.describe()}: waiting for every worker to join "
+            f"({', '.join(cluster.workers)})",
+            flush=True,
+        )
     try:
         devices = replica_devices(cfg.training.distribute)
     except UserInputError as err:
@@ -239,9 +245,8 @@ def main(argv=None) -> int:
         again += ["--workers", args.workers, "--worker-index", str(args.worker_index)]
     polite_kill = signal.signal(signal.SIGTERM, _interrupt)  # a polite kill stops like Ctrl-C
     try:
-        result = train(
-            cfg, args.run_dir or run_dir, data, 0 if args.quiet else "auto", resume=args.resume
-        )
+        run = run_dir if cluster is None or cluster.chief else RunDir(args.run_dir)  # the run's
+        result = train(cfg, run, data, 0 if args.quiet else "auto", resume=args.resume)
     except RunFailedError as err:
         print(f"lstm-train: {err} (run directory: {run_dir})", file=sys.stderr)
         return 1
