@@ -1,0 +1,257 @@
+"""Sequences to classify (issue 19, its data layer): a long CSV, one row per time step, read
+into variable-length sequences with one label each, split, labels encoded and features scaled
+from the train split alone, padded to one length for a masked LSTM.
+
+    sequences = read_sequences(path, "sample_id", "t", ["lpc1", ...], "speaker", "split")
+    parts = split_indices(sequences, seed=0)           # {"train": idx, "val": idx, "test": idx}
+    labels = LabelEncoding.fit(sequences.labels[parts["train"]])
+    scaler = fit_feature_scaler(sequences.values, parts["train"])
+    x, lengths = pad([scaler.transform(v) for v in sequences.values], max_length=29)
+
+Rows of one sequence share its id and come in increasing `order`; each sequence has one label.
+Bad input is one line naming the file, its line, the column and what was expected (DataError).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lstm_app.data.io import _is_missing, _labels, _line, _numbers, _require_column, read_csv
+from lstm_app.data.prepare import Scaler
+from lstm_app.errors import DataError
+
+SPLITS = ("train", "val", "test")
+
+
+@dataclass(frozen=True)
+class Sequences:
+    """Labelled sequences of different lengths.
+
+    Attributes:
+        ids: `(n,)` each sequence's id, in the order of their first row in the file.
+        values: n arrays `(length_i, features)` float64, time steps in `order`.
+        labels: `(n,)` each sequence's label, as text.
+        split: `(n,)` the split each sequence belongs to (`train`, `val` or `test`), from the
+            file's split column; None when it has none.
+        feature_names: the feature columns, in order.
+    """
+
+    ids: np.ndarray
+    values: list
+    labels: np.ndarray
+    split: np.ndarray | None
+    feature_names: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """`(n,)` each sequence's number of time steps."""
+        return np.array([len(v) for v in self.values], dtype=np.int64)
+
+
+def read_sequences(
+    path, sequence_id: str, order: str, features, label: str, split: str | None = None
+) -> Sequences:
+    """Reads the long CSV at `path` (one row per time step) into Sequences.
+
+    Args:
+        sequence_id: the column naming each row's sequence.
+        order: a numeric column ordering the rows of a sequence (strictly increasing).
+        features: the numeric columns of each time step.
+        label: the column of each sequence's label (the same on all its rows).
+        split: an optional column saying each sequence's split: train, val or test.
+
+    DataError, naming the file's line and the column, for a missing column or cell, a cell
+    that is not a number, rows of a sequence out of order, or a sequence with two labels.
+    """
+    frame = read_csv(path)
+    ids = _require_column(frame, sequence_id, "data.sequence_id", path)
+    missing = np.flatnonzero(_is_missing(ids))
+    if len(missing):
+        raise DataError(
+            f"{path}: line {_line(missing[0])}, column '{sequence_id}' (data.sequence_id): "
+            "a sequence id is missing; every row must name its sequence"
+        )
+    steps = _numbers(_require_column(frame, order, "data.order", path), "data.order", path)
+    columns = []
+    for name in features:
+        values = _numbers(
+            _require_column(frame, name, "data.features", path), "data.features", path
+        )
+        empty = np.flatnonzero(np.isnan(values))
+        if len(empty):
+            raise DataError(
+                f"{path}: line {_line(empty[0])}, column '{name}' (data.features): empty; "
+                "every time step needs every feature"
+            )
+        columns.append(values)
+    empty = np.flatnonzero(np.isnan(steps))
+    if len(empty):
+        raise DataError(
+            f"{path}: line {_line(empty[0])}, column '{order}' (data.order): empty; every row "
+            "needs its place in its sequence"
+        )
+    labels = _labels(_require_column(frame, label, "data.label", path))
+    unlabelled = np.flatnonzero([value is None for value in labels])
+    if len(unlabelled):
+        raise DataError(
+            f"{path}: line {_line(unlabelled[0])}, column '{label}' (data.label): the label is "
+            "missing; every row of a sequence carries its label"
+        )
+    parts = _labels(_require_column(frame, split, "data.split.column", path)) if split else None
+    if parts is not None:
+        bad = np.flatnonzero([value not in SPLITS for value in parts])
+        if len(bad):
+            raise DataError(
+                f"{path}: line {_line(bad[0])}, column '{split}' (data.split.column): expected "
+                f"train, val or test, got {parts[bad[0]]!r}"
+            )
+    table = np.stack(columns, axis=1) if columns else np.zeros((len(frame), 0))
+    names, first = np.unique(ids.to_numpy(dtype=object).astype(str), return_index=True)
+    ordered = names[np.argsort(first, kind="stable")]
+    rows_of = _rows_by_id(ids.to_numpy(dtype=object).astype(str))
+    values, sequence_labels, sequence_splits = [], [], []
+    for name in ordered:
+        rows = rows_of[name]
+        _check_rows(rows, steps, labels, parts, name, path, order, label, split)
+        values.append(table[rows])
+        sequence_labels.append(str(labels[rows[0]]))
+        if parts is not None:
+            sequence_splits.append(str(parts[rows[0]]))
+    return Sequences(
+        ids=ordered.astype(object),
+        values=values,
+        labels=np.array(sequence_labels, dtype=object),
+        split=None if parts is None else np.array(sequence_splits, dtype=object),
+        feature_names=tuple(features),
+    )
+
+
+def _rows_by_id(ids: np.ndarray) -> dict[str, np.ndarray]:
+    """`{id: (rows,) its row numbers in file order}`."""
+    order = np.argsort(ids, kind="stable")
+    names, starts = np.unique(ids[order], return_index=True)
+    return dict(zip(names, np.split(order, starts[1:]), strict=True))
+
+
+def _check_rows(rows, steps, labels, parts, name, path, order, label, split) -> None:
+    """DataError if the rows of sequence `name` are not in strictly increasing `order`, or
+    disagree on its label or split."""
+    back = np.flatnonzero(np.diff(steps[rows]) <= 0)
+    if len(back):
+        row = rows[back[0] + 1]
+        raise DataError(
+            f"{path}: line {_line(row)}, column '{order}' (data.order): sequence '{name}' has "
+            f"{order} {steps[row]:g} after {steps[rows[back[0]]]:g}; the rows of a sequence must "
+            f"come in increasing {order}"
+        )
+    for values, column, key in ((labels, label, "data.label"), (parts, split, "data.split")):
+        if values is None:
+            continue
+        other = np.flatnonzero(values[rows] != values[rows[0]])
+        if len(other):
+            row = rows[other[0]]
+            raise DataError(
+                f"{path}: line {_line(row)}, column '{column}' ({key}): sequence '{name}' has "
+                f"{values[row]!r} here and {values[rows[0]]!r} on its first row; one per sequence"
+            )
+
+
+def split_indices(
+    sequences: Sequences, fractions=(0.7, 0.15, 0.15), seed: int = 0
+) -> dict[str, np.ndarray]:
+    """`{split: (k,) sequence indices, ascending}`: the file's split column if it has one
+    (a file with no `val` sequences gets them carved from train, `carve_validation`, with
+    `fractions[1]` of it), else every label's sequences dealt out by `fractions` (train, val,
+    test), shuffled from `seed`: each split keeps the label proportions."""
+    if sequences.split is not None:
+        parts = {name: np.flatnonzero(sequences.split == name) for name in SPLITS}
+        if len(parts["val"]) == 0:
+            share = fractions[1] / (fractions[0] + fractions[1])
+            parts["train"], parts["val"] = carve_validation(
+                parts["train"], sequences.labels, share, seed
+            )
+        return parts
+    rng = np.random.default_rng(seed)
+    parts = {name: [] for name in SPLITS}
+    for value in sorted(set(sequences.labels)):
+        members = rng.permutation(np.flatnonzero(sequences.labels == value))
+        cuts = np.round(np.cumsum(fractions[:2]) / np.sum(fractions) * len(members)).astype(int)
+        for name, chunk in zip(SPLITS, np.split(members, cuts), strict=True):
+            parts[name].extend(chunk.tolist())
+    return {name: np.array(sorted(rows), dtype=np.int64) for name, rows in parts.items()}
+
+
+def carve_validation(train: np.ndarray, labels: np.ndarray, share: float, seed: int):
+    """`(train, val)`: `share` of each label's train sequences moved to val (at least one
+    where the label has two or more), drawn from `seed`; both ascending."""
+    rng = np.random.default_rng(seed)
+    keep, val = [], []
+    for value in sorted(set(labels[train])):
+        members = rng.permutation(train[labels[train] == value])
+        count = min(len(members) - 1, max(1, round(share * len(members))))
+        val.extend(members[:count].tolist())
+        keep.extend(members[count:].tolist())
+    return np.array(sorted(keep), dtype=np.int64), np.array(sorted(val), dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class LabelEncoding:
+    """The classes of the train split, sorted (numbers as numbers: 2 before 10); a label's
+    code is its position."""
+
+    classes: tuple[str, ...]
+
+    @classmethod
+    def fit(cls, labels) -> "LabelEncoding":
+        def key(value):
+            try:
+                return (0, float(value), "")
+            except ValueError:
+                return (1, 0.0, value)
+
+        return cls(tuple(sorted({str(v) for v in labels}, key=key)))
+
+    def encode(self, labels, where: str = "") -> np.ndarray:
+        """`(n,)` int64 codes of `labels`; DataError naming the first label the train split
+        does not have (`where`: which data, for the message)."""
+        index = {name: code for code, name in enumerate(self.classes)}
+        unseen = [str(v) for v in labels if str(v) not in index]
+        if unseen:
+            raise DataError(
+                f"{where or 'labels'}: label {unseen[0]!r} is not in the train split, whose "
+                f"classes are {', '.join(self.classes)}"
+            )
+        return np.array([index[str(v)] for v in labels], dtype=np.int64)
+
+
+def fit_feature_scaler(values: list, train: np.ndarray, kind: str = "standard") -> Scaler:
+    """A Scaler of each feature over every time step of the train sequences `values[train]`."""
+    return Scaler.fit(kind, np.concatenate([values[i] for i in train], axis=0))
+
+
+def pad(values: list, max_length: int, pad_value: float = 0.0):
+    """`(x, lengths, truncated)`: `x` `(n, max_length, features)` float32, each sequence's
+    steps first, then `pad_value`; `lengths` `(n,)` its steps kept; `truncated` the number of
+    sequences longer than `max_length`, cut to their first `max_length` steps."""
+    n_features = values[0].shape[1] if values else 0
+    x = np.full((len(values), max_length, n_features), pad_value, dtype=np.float32)
+    lengths = np.array([min(len(v), max_length) for v in values], dtype=np.int64)
+    for i, (sequence, length) in enumerate(zip(values, lengths, strict=True)):
+        x[i, :length] = sequence[:length]
+    truncated = int(sum(len(v) > max_length for v in values))
+    return x, lengths, truncated
+
+
+def resample(values: list, length: int) -> np.ndarray:
+    """`(n, length, features)`: each sequence linearly interpolated to `length` evenly spaced
+    steps (its first and last kept), the fixed length a 1-nearest-neighbour baseline compares."""
+    out = np.empty((len(values), length, values[0].shape[1]), dtype=np.float64)
+    grid = np.linspace(0.0, 1.0, length)
+    for i, sequence in enumerate(values):
+        steps = np.linspace(0.0, 1.0, len(sequence)) if len(sequence) > 1 else np.zeros(1)
+        for j in range(sequence.shape[1]):
+            out[i, :, j] = np.interp(grid, steps, sequence[:, j])
+    return out

@@ -1,0 +1,91 @@
+"""Metrics of a classifier on a test split, and the baselines it must beat on the same split
+(issue 19): numpy only, labels as integer codes `0 .. n_classes - 1`
+(`lstm_app.data.sequences.LabelEncoding`).
+
+    report = classification_metrics(actual, probabilities, classes)
+    majority = majority_class(train_codes, n_test, n_classes)              # (n_test, n_classes)
+    nearest = nearest_neighbour(train_x, train_codes, test_x, n_classes)   # 1-NN, Euclidean
+
+Metrics: accuracy; balanced accuracy (the mean recall over the classes present in the test
+split); macro F1 (over every class, 0 for a class never predicted nor present); each class's
+precision, recall and support; the confusion matrix (rows: actual, columns: predicted); and log
+loss (mean -log p(actual class), probabilities clipped to [1e-15, 1]).
+"""
+
+import numpy as np
+
+EPSILON = 1e-15  # log loss: the smallest probability counted (as scikit-learn's default)
+
+
+def confusion_matrix(actual: np.ndarray, predicted: np.ndarray, n_classes: int) -> np.ndarray:
+    """`(n_classes, n_classes)` int64 counts: row = actual class, column = predicted class."""
+    matrix = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(matrix, (actual, predicted), 1)
+    return matrix
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """Element-wise numerator / denominator, 0 where the denominator is 0."""
+    out = np.zeros(numerator.shape, dtype=np.float64)
+    np.divide(numerator, denominator, out=out, where=denominator > 0)
+    return out
+
+
+def log_loss(actual: np.ndarray, probabilities: np.ndarray) -> float:
+    """Mean -log p(actual class) over the rows of `probabilities` `(n, n_classes)`."""
+    picked = probabilities[np.arange(len(actual)), actual]
+    return float(-np.mean(np.log(np.clip(picked, EPSILON, 1.0))))
+
+
+def classification_metrics(actual: np.ndarray, probabilities: np.ndarray, classes) -> dict:
+    """The test metrics of class `probabilities` `(n, len(classes))` (rows summing to 1;
+    one-hot for a baseline that only names a class) against `actual` `(n,)` codes; the
+    prediction is each row's most probable class (the first on a tie)."""
+    n_classes = len(classes)
+    predicted = np.argmax(probabilities, axis=1)
+    matrix = confusion_matrix(actual, predicted, n_classes)
+    hits = np.diag(matrix).astype(np.float64)
+    support, claimed = matrix.sum(axis=1), matrix.sum(axis=0)
+    precision, recall = _ratio(hits, claimed), _ratio(hits, support)
+    f1 = _ratio(2 * precision * recall, precision + recall)
+    present = support > 0
+    return {
+        "accuracy": float(hits.sum() / len(actual)),
+        "balanced_accuracy": float(recall[present].mean()),
+        "macro_f1": float(f1.mean()),
+        "log_loss": log_loss(actual, probabilities),
+        "per_class": {
+            str(name): {
+                "precision": float(precision[k]),
+                "recall": float(recall[k]),
+                "support": int(support[k]),
+            }
+            for k, name in enumerate(classes)
+        },
+        "confusion": matrix.tolist(),
+    }
+
+
+def majority_class(train: np.ndarray, n: int, n_classes: int) -> np.ndarray:
+    """`(n, n_classes)`: the train split's class frequencies for every test sequence (its
+    most frequent class predicted; log loss of the frequencies)."""
+    counts = np.bincount(train, minlength=n_classes).astype(np.float64)
+    return np.tile(counts / counts.sum(), (n, 1))
+
+
+def nearest_neighbour(
+    train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, n_classes: int
+) -> np.ndarray:
+    """`(n_test, n_classes)` one-hot: each test sequence gets the class of the train sequence
+    nearest to it by Euclidean distance over every step and feature (the standard
+    time-series-classification baseline, 1-NN ED; sequences of one fixed length,
+    `lstm_app.data.sequences.resample`, shaped `(n, length, features)`); the first train
+    sequence on a tie."""
+    train = train_x.reshape(len(train_x), -1)
+    test = test_x.reshape(len(test_x), -1)
+    # |a - b|^2 = |a|^2 - 2 a.b + |b|^2, one matrix product for every pair
+    distances = (
+        np.sum(test**2, axis=1)[:, None] - 2 * test @ train.T + np.sum(train**2, axis=1)[None, :]
+    )
+    nearest = train_y[np.argmin(distances, axis=1)]
+    return np.eye(n_classes)[nearest]

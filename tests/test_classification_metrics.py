@@ -1,0 +1,79 @@
+"""Sequence classification (issue 19), its metrics and baselines against hand-computed cases,
+and masking: an LSTM (built-in and GateLSTM) does not read the padding of a short sequence."""
+
+import keras
+import numpy as np
+import pytest
+
+from lstm_app.evaluation.classification import (
+    classification_metrics,
+    confusion_matrix,
+    log_loss,
+    majority_class,
+    nearest_neighbour,
+)
+from lstm_app.models.layers import GateLSTM
+
+ACTUAL = np.array([0, 0, 1, 2, 2, 2])
+PREDICTED = np.array([0, 1, 1, 2, 2, 0])
+
+
+def test_the_confusion_matrix_counts_actual_rows_and_predicted_columns():
+    assert confusion_matrix(ACTUAL, PREDICTED, 3).tolist() == [[1, 1, 0], [0, 1, 0], [1, 0, 2]]
+
+
+def test_metrics_of_a_hand_computed_case():
+    report = classification_metrics(ACTUAL, np.eye(3)[PREDICTED], ["a", "b", "c"])
+    assert report["accuracy"] == pytest.approx(4 / 6)
+    # recall: a 1/2, b 1/1, c 2/3; precision: a 1/2, b 1/2, c 2/2
+    assert report["balanced_accuracy"] == pytest.approx((1 / 2 + 1 + 2 / 3) / 3)
+    f1 = [0.5, 2 * 0.5 * 1 / 1.5, 2 * 1 * (2 / 3) / (1 + 2 / 3)]
+    assert report["macro_f1"] == pytest.approx(np.mean(f1))
+    assert report["per_class"]["b"] == {"precision": 0.5, "recall": 1.0, "support": 1}
+    assert report["confusion"] == [[1, 1, 0], [0, 1, 0], [1, 0, 2]]
+    assert report["log_loss"] == pytest.approx(2 * -np.log(1e-15) / 6)  # two sure and wrong
+
+
+def test_log_loss_of_soft_probabilities():
+    probabilities = np.array([[0.8, 0.2], [0.4, 0.6]])
+    assert log_loss(np.array([0, 1]), probabilities) == pytest.approx(
+        -(np.log(0.8) + np.log(0.6)) / 2
+    )
+
+
+def test_balanced_accuracy_counts_only_the_classes_in_the_test_split():
+    report = classification_metrics(np.array([0, 0, 1]), np.eye(3)[[0, 1, 1]], ["a", "b", "c"])
+    assert report["balanced_accuracy"] == pytest.approx((1 / 2 + 1) / 2)
+    assert report["per_class"]["c"] == {"precision": 0.0, "recall": 0.0, "support": 0}
+
+
+def test_the_majority_baseline_predicts_the_most_frequent_train_class():
+    probabilities = majority_class(np.array([1, 1, 0, 2, 1]), 4, 3)
+    assert probabilities.shape == (4, 3)
+    np.testing.assert_allclose(probabilities[0], [0.2, 0.6, 0.2])
+    assert classification_metrics(np.array([1, 0, 1, 2]), probabilities, "abc")["accuracy"] == 0.5
+
+
+def test_the_nearest_neighbour_baseline_takes_the_closest_train_sequence():
+    train = np.array([[[0.0], [0.0]], [[10.0], [10.0]], [[0.0], [12.0]]])  # (3, 2 steps, 1)
+    test = np.array([[[1.0], [1.0]], [[9.0], [8.0]], [[1.0], [11.0]]])
+    # distances^2 of test 2: 1 + 121 = 122, 81 + 1 = 82, 1 + 1 = 2 -> train 2
+    predicted = nearest_neighbour(train, np.array([0, 1, 2]), test, 3)
+    assert predicted.argmax(axis=1).tolist() == [0, 1, 2]
+
+
+@pytest.mark.parametrize("layer", [keras.layers.LSTM, GateLSTM], ids=["LSTM", "GateLSTM"])
+def test_an_lstm_does_not_read_the_padding(layer):
+    keras.utils.set_random_seed(0)
+    lstm = layer(5)
+    x = np.random.default_rng(0).normal(size=(2, 6, 3)).astype("float32")
+    lengths = np.array([4, 6])
+    mask = np.arange(6)[None, :] < lengths[:, None]
+    out = keras.ops.convert_to_numpy(lstm(x, mask=mask))
+    changed = x.copy()
+    changed[0, 4:] = 99.0  # only the padding of the short sequence
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(lstm(changed, mask=mask)), out)
+    alone = keras.ops.convert_to_numpy(lstm(x[:1, :4]))  # the 4 real steps, no padding
+    np.testing.assert_allclose(out[:1], alone, rtol=1e-5, atol=1e-6)
+    unmasked = keras.ops.convert_to_numpy(lstm(changed))
+    assert not np.allclose(unmasked[0], out[0])  # without the mask it does read the padding
