@@ -77,3 +77,42 @@ def test_an_lstm_does_not_read_the_padding(layer):
     np.testing.assert_allclose(out[:1], alone, rtol=1e-5, atol=1e-6)
     unmasked = keras.ops.convert_to_numpy(lstm(changed))
     assert not np.allclose(unmasked[0], out[0])  # without the mask it does read the padding
+
+
+def _padding_model(layer):
+    from lstm_app.models.padding import PaddingMask
+
+    keras.utils.set_random_seed(1)
+    inputs = keras.Input((None, 3))
+    x = PaddingMask()(inputs)
+    x = layer(6, return_sequences=True)(x)
+    x = layer(4)(x)
+    return keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(x))
+
+
+@pytest.mark.parametrize("layer", [keras.layers.LSTM, GateLSTM], ids=["LSTM", "GateLSTM"])
+def test_nan_padding_is_masked_through_stacked_layers(layer, tmp_path):
+    from lstm_app.data.sequences import pad
+
+    model = _padding_model(layer)
+    rng = np.random.default_rng(2)
+    sequences = [rng.normal(size=(n, 3)) for n in (3, 7, 5)]
+    x, _, _ = pad(sequences, 7, pad_value=np.nan)
+    batch = model.predict(x, verbose=0)
+    for i, sequence in enumerate(sequences):  # each alone, unpadded: the same probabilities
+        alone = model.predict(sequence[None].astype("float32"), verbose=0)
+        np.testing.assert_allclose(batch[i], alone[0], rtol=1e-5, atol=1e-6)
+    assert np.isfinite(batch).all()
+    path = tmp_path / "padded.keras"
+    model.save(path)
+    np.testing.assert_allclose(keras.models.load_model(path).predict(x, verbose=0), batch)
+
+
+def test_a_real_step_of_zeros_is_not_padding():
+    model = _padding_model(keras.layers.LSTM)
+    sequence = np.ones((4, 3), dtype="float32")
+    zeroed = sequence.copy()
+    zeroed[2] = 0.0  # a real step whose features are all 0 (Masking(0.0) would drop it)
+    left_out = np.delete(sequence, 2, axis=0)
+    with_zeros = model.predict(zeroed[None], verbose=0)
+    assert not np.allclose(with_zeros, model.predict(left_out[None], verbose=0))
