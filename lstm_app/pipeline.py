@@ -68,7 +68,7 @@ from lstm_app.runs.rundir import (
     temporary_path,
     worker_dir,
 )
-from lstm_app.runs.tracking import Tracker, missing_mlflow
+from lstm_app.runs.tracking import Tracker, check_store, missing_mlflow
 from lstm_app.training.choose import choose_transforms
 from lstm_app.training.distribute import (
     TF_CONFIG,
@@ -178,6 +178,8 @@ def train(
         check_prepared_from(cfg, data)
     config = config_to_dict(cfg)
     run = RunDir.for_training(run_dir, cfg.name, resume, config)
+    if cfg.tracking.mlflow.enabled:  # a store out of reach: one line now, not after training
+        check_store(run.path.parent, _experiment(cfg))
     now = _now()
     if resume:
         info = {**run.read_status(), "status": "running"}
@@ -227,7 +229,13 @@ def train(
             "epochs": len(result.history["loss"]),
         }
     )
-    _track(cfg, run)
+    try:
+        _track(cfg, run)
+    except UserInputError as err:  # reached before training, lost since
+        raise UserInputError(
+            f"{err}; the run itself is complete in {run.path} (run.json: done), only its "
+            "MLflow logging failed"
+        ) from None
     return result
 
 
@@ -258,12 +266,16 @@ def _train_worker(cfg: Config, cluster: Cluster, run_dir: Path, data, verbose, r
     return TrainResult(run_dir, model, history, {}, {}, data)
 
 
+def _experiment(cfg: Config) -> str:
+    """The MLflow experiment of `cfg`'s runs: `tracking.mlflow.experiment`, else its name."""
+    return cfg.tracking.mlflow.experiment or cfg.name
+
+
 def _track(cfg: Config, run: RunDir) -> None:
     """Logs the written run directory to MLflow (`tracking.mlflow`), in the store of the
     folder that holds it (`lstm_app.runs.tracking`)."""
     if cfg.tracking.mlflow.enabled:
-        experiment = cfg.tracking.mlflow.experiment or cfg.name
-        Tracker(run.path.parent, experiment).log_run(run.path)
+        Tracker(run.path.parent, _experiment(cfg)).log_run(run.path)
 
 
 AUTO_CHOICE = "transforms_auto"  # run.json: what data.transforms: auto chose, and the scores

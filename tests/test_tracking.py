@@ -2,6 +2,7 @@
 MLflow runs (a training run; an lstm-tune study, its trials as child runs)."""
 
 import json
+import os
 import sys
 
 import pandas as pd
@@ -172,3 +173,24 @@ def test_lstm_tune_logs_each_trial_as_a_child_of_the_study(tmp_path, monkeypatch
     summary = json.loads((study / "summary.json").read_text())
     assert best.iloc[0]["metrics.test.mae"] == pytest.approx(summary["test"]["mae"])
     assert parent["metrics.best.val.mae"] == pytest.approx(summary["best_val"])
+
+
+def test_a_store_out_of_reach_is_one_line_before_training(tmp_path, monkeypatch, capsys):
+    import socket
+
+    from lstm_app.cli import lstm_train
+
+    with socket.socket() as probe:  # a port the OS says is free: nothing answers there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{port}")
+    before = os.environ.get("MLFLOW_HTTP_REQUEST_MAX_RETRIES")
+    raw = tiny_config_dict(tracking={"mlflow": True}, training={"epochs": 1})
+    config = write_yaml(tmp_path / "tiny.yaml", raw)
+    run = tmp_path / "run"
+    assert lstm_train.main(["--config", str(config), "--run-dir", str(run), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert f"tracking.mlflow: the store http://127.0.0.1:{port} failed: cannot connect" in err
+    assert not (run / "history.csv").exists() and not (run / "run.json").exists()  # untrained
+    assert os.environ.get("MLFLOW_HTTP_REQUEST_MAX_RETRIES") == before  # the check's, put back

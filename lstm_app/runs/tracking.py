@@ -27,6 +27,7 @@ import importlib.util
 import logging
 import math
 import os
+import re
 import time
 from pathlib import Path
 
@@ -64,6 +65,38 @@ def import_mlflow():
     logging.getLogger("mlflow").setLevel(logging.WARNING)  # "creating tables ..." on each store
     logging.getLogger("alembic").setLevel(logging.WARNING)
     return mlflow
+
+
+def _short(message: str) -> str:
+    """MLflow's error in a few words: a connection that failed or timed out says so (its
+    retries' message runs to hundreds of characters); else the first line."""
+    refused = re.search(r"\[Errno -?\d+\] [^\"')]+", message)
+    if refused:
+        return f"cannot connect ({refused.group(0).strip()})"
+    if "timed out" in message.lower():
+        return "no answer in time"
+    return message.strip().splitlines()[0] if message.strip() else "unknown error"
+
+
+# a store reached once before training: no retries (MLflow's default, 7 with a backoff factor
+# of 2, waits about 4 minutes on a server that does not answer), a short timeout
+QUICK_CHECK = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
+
+
+def check_store(folder: Path, experiment: str) -> None:
+    """Reaches the store of `Tracker(folder, experiment)` once, quickly (`QUICK_CHECK`), so
+    that a store that cannot be reached is one line before training rather than minutes of
+    retries after it (UserInputError naming the store)."""
+    saved = {name: os.environ.get(name) for name in QUICK_CHECK}
+    os.environ.update(QUICK_CHECK)
+    try:
+        Tracker(folder, experiment)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def store_uri(folder: Path) -> str:
@@ -154,7 +187,7 @@ class Tracker:
         try:
             yield
         except MlflowException as err:
-            detail = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            detail = _short(str(err))
             raise UserInputError(
                 f"tracking.mlflow: the store {self.uri} failed: {detail}"
             ) from None
