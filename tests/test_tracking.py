@@ -194,3 +194,23 @@ def test_a_store_out_of_reach_is_one_line_before_training(tmp_path, monkeypatch,
     assert f"tracking.mlflow: the store http://127.0.0.1:{port} failed: cannot connect" in err
     assert not (run / "history.csv").exists() and not (run / "run.json").exists()  # untrained
     assert os.environ.get("MLFLOW_HTTP_REQUEST_MAX_RETRIES") == before  # the check's, put back
+
+
+def test_lstm_tune_says_so_too_before_any_trial(tmp_path, monkeypatch, capsys):
+    import socket
+
+    from lstm_app.cli import lstm_tune
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{port}")
+    config = write_yaml(tmp_path / "tiny.yaml", tiny_config_dict(tracking={"mlflow": True}))
+    searched = {"parameters": {"training.epochs": {"int": [1, 2]}}}
+    space = write_yaml(tmp_path / "space.yaml", searched)
+    study = tmp_path / "study"
+    argv = ["--config", str(config), "--space", str(space), "--trials", "1"]
+    assert lstm_tune.main([*argv, "--study-dir", str(study)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "failed: cannot connect" in err
+    assert not (study / "trials").exists()  # no trial trained
