@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from lstm_app.evaluation.classification import (
+    bag_of_words,
     classification_metrics,
     confusion_matrix,
     log_loss,
@@ -116,3 +117,15 @@ def test_a_real_step_of_zeros_is_not_padding():
     left_out = np.delete(sequence, 2, axis=0)
     with_zeros = model.predict(zeroed[None], verbose=0)
     assert not np.allclose(with_zeros, model.predict(left_out[None], verbose=0))
+
+
+def test_the_bag_of_words_baseline_learns_words_of_the_train_texts_only():
+    train = ["good great fine", "great good", "bad awful", "awful bad poor", "fine good"]
+    labels = np.array([1, 1, 0, 0, 1])
+    test = ["a great day", "so awful", "poor", ""]
+    probabilities = bag_of_words(train, labels, test, 2, seed=0)
+    assert probabilities.shape == (4, 2)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    assert probabilities[:3].argmax(axis=1).tolist() == [1, 0, 0]
+    # no word at all: the bias alone, which leans to the more frequent class (3 of 5)
+    assert 0.5 < probabilities[3, 1] < 1

@@ -5,6 +5,7 @@
     report = classification_metrics(actual, probabilities, classes)
     majority = majority_class(train_codes, n_test, n_classes)              # (n_test, n_classes)
     nearest = nearest_neighbour(train_x, train_codes, test_x, n_classes)   # 1-NN, Euclidean
+    words = bag_of_words(train_texts, train_codes, test_texts, n_classes)  # text: logistic
 
 Metrics: accuracy; balanced accuracy (the mean recall over the classes present in the test
 split); macro F1 (over every class, 0 for a class never predicted nor present); each class's
@@ -89,3 +90,37 @@ def nearest_neighbour(
     )
     nearest = train_y[np.argmin(distances, axis=1)]
     return np.eye(n_classes)[nearest]
+
+
+def bag_of_words(
+    train_texts,
+    train_y: np.ndarray,
+    test_texts,
+    n_classes: int,
+    max_tokens: int = 10_000,
+    steps: int = 300,
+    seed: int = 0,
+) -> np.ndarray:
+    """`(n_test, n_classes)` probabilities of a bag-of-words logistic regression, the text
+    baseline: Keras's `TextVectorization` (lower case, punctuation stripped, the `max_tokens`
+    most frequent words of the train texts alone) counting each word, then one softmax
+    `Dense` layer from zero weights (as logistic regression starts), fitted with Adam on the
+    train texts (cross-entropy, batches of 256, about `steps` steps in whole epochs, the
+    batches shuffled from `seed`)."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    counts = keras.layers.TextVectorization(max_tokens=max_tokens, output_mode="count")
+    counts.adapt(np.asarray(train_texts, dtype=object).astype(str))
+    train_x = counts(np.asarray(train_texts, dtype=object).astype(str))
+    test_x = counts(np.asarray(test_texts, dtype=object).astype(str))
+    model = keras.Sequential(
+        [
+            keras.Input((train_x.shape[1],)),
+            keras.layers.Dense(n_classes, activation="softmax", kernel_initializer="zeros"),
+        ]
+    )
+    model.compile(keras.optimizers.Adam(0.05), "sparse_categorical_crossentropy")
+    epochs = -(-steps // -(-len(train_y) // 256))  # ceil(steps / batches an epoch)
+    model.fit(train_x, np.asarray(train_y), epochs=epochs, batch_size=256, verbose=0)
+    return model.predict(test_x, verbose=0)
