@@ -27,12 +27,9 @@ import socket
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-import keras
 
 
 def split_cpu(replicas: int) -> list[str]:
@@ -48,20 +45,6 @@ def split_cpu(replicas: int) -> list[str]:
         cpu, [tf.config.LogicalDeviceConfiguration()] * replicas
     )
     return [f"/cpu:{i}" for i in range(replicas)]
-
-
-class EpochClock(keras.callbacks.Callback):
-    """Each epoch's wall time, in `seconds`."""
-
-    def __init__(self):
-        super().__init__()
-        self.seconds = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self.start)
 
 
 def article_config(length: int, epochs: int) -> dict:
@@ -83,15 +66,17 @@ def article_config(length: int, epochs: int) -> dict:
 
 def fit_seconds(raw: dict) -> tuple[int, list[float]]:
     """Fits the config `raw`; `(training windows, each epoch's seconds)`."""
+    from speed import EpochTimes  # bench/ is on the path when run as a script
+
     from lstm_app.config.load import config_from_dict
     from lstm_app.data.prepare import prepare_data
     from lstm_app.training.fit import fit_model
 
     cfg = config_from_dict(raw)
     data = prepare_data(cfg.data, cfg.seed)
-    clock = EpochClock()
+    clock = EpochTimes()
     fit_model(cfg, data, [clock], verbose=0)
-    return data.splits["train"].n_windows, clock.seconds
+    return data.splits["train"].n_windows, clock.times
 
 
 def one_worker(args) -> None:

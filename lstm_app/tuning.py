@@ -49,7 +49,7 @@ from lstm_app.data.prepare import prepare_data
 from lstm_app.errors import ConfigError, UserInputError
 from lstm_app.evaluation.metrics import forecast_metrics, in_sample, seasonal_scale
 from lstm_app.runs.rundir import RunDir, write_json
-from lstm_app.runs.tracking import Tracker, check_store, numbers_of
+from lstm_app.runs.tracking import check_store, numbers_of
 from lstm_app.training.fit import forecast
 from lstm_app.training.trainer import fit_in_run
 
@@ -253,9 +253,8 @@ def study_tracking(config, study_dir: Path):
     cfg = load_config(config)
     if not cfg.tracking.mlflow.enabled:
         return None
-    experiment = cfg.tracking.mlflow.experiment or cfg.name
-    check_store(study_dir.parent, experiment)  # out of reach: one line now, without retries
-    tracker = Tracker(study_dir.parent, experiment)
+    # a store out of reach: one line now, without retries
+    tracker = check_store(study_dir.parent, cfg.tracking.mlflow.experiment or cfg.name)
     return tracker, tracker.study_run(study_dir, study_dir.name)
 
 

@@ -109,9 +109,8 @@ def read_sequences(
                 f"train, val or test, got {parts[bad[0]]!r}"
             )
     table = np.stack(columns, axis=1) if columns else np.zeros((len(frame), 0))
-    names, first = np.unique(ids.to_numpy(dtype=object).astype(str), return_index=True)
-    ordered = names[np.argsort(first, kind="stable")]
     rows_of = _rows_by_id(ids.to_numpy(dtype=object).astype(str))
+    ordered = np.array(sorted(rows_of, key=lambda name: rows_of[name][0]), dtype=object)
     values, sequence_labels, sequence_splits = [], [], []
     for name in ordered:
         rows = rows_of[name]
@@ -121,7 +120,7 @@ def read_sequences(
         if parts is not None:
             sequence_splits.append(str(parts[rows[0]]))
     return Sequences(
-        ids=ordered.astype(object),
+        ids=ordered,
         values=values,
         labels=np.array(sequence_labels, dtype=object),
         split=None if parts is None else np.array(sequence_splits, dtype=object),
@@ -130,7 +129,7 @@ def read_sequences(
 
 
 def _rows_by_id(ids: np.ndarray) -> dict[str, np.ndarray]:
-    """`{id: (rows,) its row numbers in file order}`."""
+    """`{id: (rows,) its row numbers in file order}` (so `rows[0]` is its first row)."""
     order = np.argsort(ids, kind="stable")
     names, starts = np.unique(ids[order], return_index=True)
     return dict(zip(names, np.split(order, starts[1:]), strict=True))
@@ -147,7 +146,7 @@ def _check_rows(rows, steps, labels, parts, name, path, order, label, split) -> 
             f"{order} {steps[row]:g} after {steps[rows[back[0]]]:g}; the rows of a sequence must "
             f"come in increasing {order}"
         )
-    for values, column, key in ((labels, label, "data.label"), (parts, split, "data.split")):
+    for values, column, key in ((labels, label, "data.label"), (parts, split, "data.split.column")):
         if values is None:
             continue
         other = np.flatnonzero(values[rows] != values[rows[0]])

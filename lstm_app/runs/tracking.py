@@ -83,14 +83,15 @@ def _short(message: str) -> str:
 QUICK_CHECK = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
 
 
-def check_store(folder: Path, experiment: str) -> None:
-    """Reaches the store of `Tracker(folder, experiment)` once, quickly (`QUICK_CHECK`), so
-    that a store that cannot be reached is one line before training rather than minutes of
-    retries after it (UserInputError naming the store)."""
+def check_store(folder: Path, experiment: str) -> "Tracker":
+    """`Tracker(folder, experiment)`, its store reached once, quickly (`QUICK_CHECK`), so that
+    a store that cannot be reached is one line before training rather than minutes of
+    retries after it (UserInputError naming the store). Its later calls retry as MLflow
+    does (the settings are read at each request)."""
     saved = {name: os.environ.get(name) for name in QUICK_CHECK}
     os.environ.update(QUICK_CHECK)
     try:
-        Tracker(folder, experiment)
+        return Tracker(folder, experiment)
     finally:
         for name, value in saved.items():
             if value is None:

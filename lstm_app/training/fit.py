@@ -295,7 +295,8 @@ def fit_model(
         train, val = sharded_by_data(train), sharded_by_data(val)
     # Keras builds a distributed model from its first batch averaged across replicas: under
     # several workers that fails (keras-team/keras#20585), and on one machine too when the
-    # first batch splits unevenly (a shard's last, smaller batch): build from one replica's
+    # first batch splits unevenly (a shard's last, smaller batch): the fix builds it from
+    # the first local replica's batch
     fix = several or (
         isinstance(data, ShardedPanel) and model.distribute_strategy.num_replicas_in_sync > 1
     )
