@@ -316,6 +316,13 @@ def test_lost_workers_names_the_stopped_one():
     )
     cluster = cluster_of(tf_config(["a:1", "b:2"], 0))
     assert cli.lost_workers(error, cluster) == "worker 1 (b:2) stopped"
+    reset = RuntimeError(
+        "Graph execution error:\nDetected at node CollectiveReduceV2 ...\nCollective ops is "
+        "aborted by: recvmsg:Connection reset by peer\nAdditional GRPC error information from "
+        "remote target /job:worker/replica:0/task:1 while calling "
+        "/tensorflow.WorkerService/RecvBuf:\n:UNKNOWN:Error received from peer"
+    )  # the other form, when the kill lands while the two exchange a tensor
+    assert cli.lost_workers(reset, cluster) == "worker 1 (b:2) stopped or cannot be reached"
     assert cli.lost_workers(RuntimeError("other\nlines"), cluster) == "RuntimeError: other"
 
 

@@ -117,18 +117,29 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
+def _named_workers(text: str, cluster) -> str:
+    """`worker 1 (host:port), ...` for the TensorFlow tasks `/job:JOB/.../task:I` in `text`."""
+    tasks = re.findall(r"/job:(\w+)/(?:replica:\d+/)?task:(\d+)", text)
+    found = [cluster.task_index(job, int(t)) for job, t in tasks]
+    return ", ".join(
+        f"worker {i} ({cluster.workers[i]})" for i in dict.fromkeys(found) if i is not None
+    )
+
+
 def lost_workers(err, cluster) -> str:
     """What a collective aborted by a stopped worker says, in a few words: `worker 1
-    (host:port) stopped` for each task TensorFlow names as unhealthy, else the error's first
-    line."""
+    (host:port) stopped` for each task TensorFlow names as unhealthy (its heartbeats stopped),
+    `... stopped or cannot be reached` for the peer whose connection broke first (seen when
+    the kill lands mid-exchange), else the error's first line."""
     text = str(err)
-    named = re.search(r"unhealthy \(stopped sending heartbeats\):\s*((?:/job:\S+\s*)+)", text)
+    unhealthy = re.search(r"unhealthy \(stopped sending heartbeats\):\s*((?:/job:\S+\s*)+)", text)
+    named = _named_workers(unhealthy.group(1), cluster) if unhealthy else ""
     if named:
-        tasks = re.findall(r"/job:(\w+)/(?:replica:\d+/)?task:(\d+)", named.group(1))
-        stopped = [cluster.task_index(job, int(t)) for job, t in tasks]
-        stopped = [f"worker {i} ({cluster.workers[i]})" for i in stopped if i is not None]
-        if stopped:
-            return f"{', '.join(stopped)} stopped"
+        return f"{named} stopped"
+    peer = re.search(r"from remote target (/job:\S+)", text)
+    named = _named_workers(peer.group(1), cluster) if peer else ""
+    if named:
+        return f"{named} stopped or cannot be reached"
     first = text.strip().splitlines()[0] if text.strip() else ""
     return f"{type(err).__name__}: {first[:160]}"
 
