@@ -1,6 +1,7 @@
 """The README's results tables: every shipped config trained in full by `lstm-train`, its test
 MAE and MASE beside those of persistence and seasonal naive on the same windows; a panel's
-mean and median MASE over its series and the share of series it beats each baseline on.
+mean and median MASE over its series and the share of series it beats each baseline on; a
+classifier's test accuracy over seeds 0-4 (mean, std, range) beside its baselines'.
 
     .venv/bin/python bench/results_table.py                   # prints the table
     .venv/bin/python bench/results_table.py --update-readme   # and writes it into README.md
@@ -33,9 +34,15 @@ def _beats(model: float, baseline: float | None) -> str:
     return "yes" if model < baseline else "**no**"
 
 
-def run_config(path: Path, runs: Path) -> tuple[dict, float]:
-    """Trains one config with lstm-train; returns its metrics and the wall time in seconds."""
+CLASSIFIER_SEEDS = (0, 1, 2, 3, 4)
+
+
+def run_config(path: Path, runs: Path, seed: int | None = None) -> tuple[dict, float]:
+    """Trains one config with lstm-train (with `seed`: under that seed); returns its metrics
+    and the wall time in seconds."""
     started = time.time()
+    name = path.stem if seed is None else f"{path.stem}-{seed}"
+    seeded = [] if seed is None else ["--set", f"seed={seed}"]
     done = subprocess.run(
         [
             sys.executable,
@@ -44,8 +51,9 @@ def run_config(path: Path, runs: Path) -> tuple[dict, float]:
             "--config",
             str(path),
             "--run-dir",
-            str(runs / path.stem),
+            str(runs / name),
             "--quiet",
+            *seeded,
         ],
         capture_output=True,
         text=True,
@@ -53,7 +61,47 @@ def run_config(path: Path, runs: Path) -> tuple[dict, float]:
     )
     if done.returncode != 0:
         sys.exit(f"{path.name} failed:\n{done.stderr[-2000:]}")
-    return json.loads((runs / path.stem / "metrics.json").read_text()), time.time() - started
+    return json.loads((runs / name / "metrics.json").read_text()), time.time() - started
+
+
+def classification_table(results: dict[str, list[tuple[dict, float]]]) -> str:
+    """The markdown table of the classifiers: per config, the test accuracy over the seeds
+    (mean +- std, range), balanced accuracy and macro F1 (means), and the baselines' accuracy
+    on the same test split (means: 1-NN is the same every seed, bag of words is trained)."""
+    import numpy as np
+
+    header = (
+        "| config | test sequences | classes | accuracy, mean +- std (range) over seeds | "
+        "balanced accuracy | macro F1 | log loss | majority | 1-NN (Euclidean) | "
+        "bag of words | beats the best baseline | seconds per run |"
+    )
+    lines = [header, "|" + " --- |" * (header.count("|") - 1)]
+    for name, runs in results.items():
+        metrics = [m for m, _ in runs]
+
+        def mean(key, source=None, metrics=metrics):
+            values = [
+                (m["test"] if source is None else m["baselines"].get(source, {})).get(key)
+                for m in metrics
+            ]
+            return None if None in values else float(np.mean(values))
+
+        accuracy = np.array([m["test"]["accuracy"] for m in metrics])
+        baselines = {
+            b: mean("accuracy", b) for b in ("majority", "nearest_neighbour", "bag_of_words")
+        }
+        best = max(v for v in baselines.values() if v is not None)
+        cell = lambda v: "-" if v is None else f"{v:.1%}"  # noqa: E731
+        lines.append(
+            f"| {name} | {metrics[0]['test']['sequences']} | {len(metrics[0]['classes'])} | "
+            f"{accuracy.mean():.1%} +- {accuracy.std():.1%} ({accuracy.min():.1%} .. "
+            f"{accuracy.max():.1%}) | {cell(mean('balanced_accuracy'))} | "
+            f"{mean('macro_f1'):.3f} | {mean('log_loss'):.3f} | {cell(baselines['majority'])} | "
+            f"{cell(baselines['nearest_neighbour'])} | {cell(baselines['bag_of_words'])} | "
+            f"{'yes' if accuracy.mean() > best else '**no**'} | "
+            f"{np.mean([s for _, s in runs]):.0f} |"
+        )
+    return "\n".join(lines)
 
 
 def table(results: dict[str, tuple[dict, float]]) -> str:
@@ -132,11 +180,16 @@ def main() -> None:
     args = parser.parse_args()
     import yaml
 
-    results, panels = {}, {}
+    results, panels, classifiers = {}, {}, {}
     started = time.time()
     with tempfile.TemporaryDirectory() as tmp:
         for path in sorted((REPO / "configs").glob("*.yaml")):
             print(f"training {path.name} ...", file=sys.stderr, flush=True)
+            if yaml.safe_load(path.read_text()).get("task") == "classification":
+                classifiers[path.stem] = [
+                    run_config(path, Path(tmp), seed) for seed in CLASSIFIER_SEEDS
+                ]
+                continue
             metrics, seconds = run_config(path, Path(tmp))
             metrics["target"] = yaml.safe_load(path.read_text())["data"]["target"]
             (panels if "panel" in metrics else results)[path.stem] = (metrics, seconds)
@@ -154,7 +207,12 @@ def main() -> None:
         f"({os.cpu_count()} cores), Python {platform.python_version()}, TensorFlow "
         f"{tf.__version__}, Keras {keras.__version__}."
     )
-    text = f"{table(results)}\n\n{panel_table(panels)}\n\n{intervals_table(results)}\n\n{footer}"
+    seeds = ", ".join(map(str, CLASSIFIER_SEEDS))
+    text = (
+        f"{table(results)}\n\n{panel_table(panels)}\n\n{intervals_table(results)}\n\n"
+        f"Classifiers, each trained once per seed ({seeds}):\n\n"
+        f"{classification_table(classifiers)}\n\n{footer}"
+    )
     print(text)
     if args.update_readme:
         readme = REPO / "README.md"

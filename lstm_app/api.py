@@ -19,8 +19,10 @@ from lstm_app.config.load import load_config
 from lstm_app.config.schema import Config
 from lstm_app.data import prepare
 from lstm_app.data.prepare import PreparedData
+from lstm_app.data.sequences import PreparedSequences, prepare_sequences
 from lstm_app.evaluation.metrics import metrics_report
 from lstm_app.models import build
+from lstm_app.models.classifier import build_classifier
 from lstm_app.models.gates import plot_gates, trace_gates
 from lstm_app.pipeline import TrainResult, train
 from lstm_app.serving.exporter import export_run
@@ -43,16 +45,21 @@ __all__ = [
 ]
 
 
-def prepare_data(cfg: Config) -> PreparedData:
+def prepare_data(cfg: Config) -> PreparedData | PreparedSequences:
     """The data of `cfg`, loaded, cleaned, transformed, split by time and scaled (train split
     statistics only); `.splits["train"].windows()` gives `(n, input_width, features)` inputs
-    and `(n, horizon)` targets."""
+    and `(n, horizon)` targets. Under `task: classification`, the labelled sequences split and
+    padded (`lstm_app.data.sequences.PreparedSequences`: `.inputs["train"]`, `.labels[...]`)."""
+    if cfg.task == "classification":
+        return prepare_sequences(cfg.data, cfg.seed)
     return prepare.prepare_data(cfg.data, cfg.seed)
 
 
-def build_model(cfg: Config, data: PreparedData) -> keras.Model:
+def build_model(cfg: Config, data: PreparedData | PreparedSequences) -> keras.Model:
     """The model of `cfg` for `data`, compiled (ready to fit):
-    `(batch, time, features) -> (batch, horizon)`."""
+    `(batch, time, features) -> (batch, horizon)`; a classifier's `-> (batch, classes)`."""
+    if cfg.task == "classification":
+        return compile_model(build_classifier(cfg, data), cfg.training)
     return compile_model(build.build_model(cfg, data.feature_names), cfg.training)
 
 

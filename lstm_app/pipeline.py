@@ -44,6 +44,7 @@ from lstm_app.data.prepare import (
     prepare_data,
     with_chosen_transforms,
 )
+from lstm_app.data.sequences import prepare_sequences
 from lstm_app.data.shards import scan_shards
 from lstm_app.errors import UserInputError
 from lstm_app.evaluation.backtest import run_backtest
@@ -467,7 +468,168 @@ def _merged_scalers(merged: dict | None, shard: dict) -> dict:
     return merged
 
 
+def _fit_evaluate_write_classification(cfg: Config, run: RunDir, data, verbose, resume):
+    """The job of `task: classification`: a classifier trained on the train sequences (early
+    stopping and checkpoints on the val ones), scored on each split, beside the baselines on
+    the same test split; `metrics.json`, `predictions.csv`, `confusion.png` (and `gates.png`
+    for GateLSTM layers)."""
+    from lstm_app.evaluation.classification import plot_confusion
+    from lstm_app.training.fit import class_probabilities
+
+    data = data or prepare_sequences(cfg.data, cfg.seed)
+    model, history = fit_in_run(cfg, run, data, verbose, resume)
+    batch_size = cfg.training.batch_size
+    probabilities = {name: class_probabilities(model, data, name, batch_size) for name in SPLITS}
+    metrics = classification_report(cfg, data, probabilities)
+    run.write_scalers(_sequence_scalers(data))
+    run.write_file(
+        RunDir.PREDICTIONS,
+        lambda path: prediction_table(data, probabilities["test"]).to_csv(path, index=False),
+    )
+    run.write_file(RunDir.LOSS_PLOT, lambda path: plot_loss(history, path))
+    matrices = {"model": metrics["test"]["confusion"]}
+    matrices |= {name: m["confusion"] for name, m in metrics["baselines"].items()}
+    run.write_file(RunDir.CONFUSION_PLOT, lambda path: plot_confusion(matrices, data.classes, path))
+    traces, title = _sequence_gates(model, data)
+    if traces:
+        run.write_file(RunDir.GATES_PLOT, lambda path: plot_gates(traces, path, title=title))
+    run.write_file(RunDir.MODEL, model.save)
+    run.write_metrics(finite_or_none(metrics))
+    if cfg.export.formats:
+        _export_whole(model, run, cfg.export.formats)
+    return TrainResult(run.path, model, history, metrics, probabilities, data)
+
+
+def classification_report(cfg: Config, data, probabilities: dict) -> dict:
+    """`metrics.json` of a classification: the model's metrics on each split (`test` in full,
+    with the confusion matrix), the baselines' on the same test split, and what the data was."""
+    from lstm_app.data.sequences import resample
+    from lstm_app.evaluation.classification import (
+        bag_of_words,
+        classification_metrics,
+        majority_class,
+        nearest_neighbour,
+    )
+
+    classes, labels = data.classes, data.labels
+    k, test = len(classes), labels["test"]
+    scores = {
+        name: classification_metrics(labels[name], p, classes) for name, p in probabilities.items()
+    }
+    baselines = {"majority": majority_class(labels["train"], len(test), k)}
+    if data.is_text:
+        baselines["bag_of_words"] = bag_of_words(
+            data.inputs["train"],
+            labels["train"],
+            data.inputs["test"],
+            k,
+            max_tokens=cfg.data.tokenizer.max_tokens,
+            seed=cfg.seed,
+        )
+    else:  # scaled as the model scales them, each resampled to max_length steps
+        scaler, raw = data.scaler, data.raw
+        fixed = {
+            name: resample(
+                [scaler.transform(raw.values[i][: data.max_length]) for i in data.parts[name]],
+                data.max_length,
+            )
+            for name in ("train", "test")
+        }
+        baselines["nearest_neighbour"] = nearest_neighbour(
+            fixed["train"], labels["train"], fixed["test"], k
+        )
+    short = ("accuracy", "balanced_accuracy", "macro_f1", "log_loss")
+    return {
+        "task": "classification",
+        "classes": list(classes),
+        "loss": "binary cross-entropy" if k == 2 else "sparse categorical cross-entropy",
+        "test": {**scores["test"], "sequences": len(test)},
+        **{name: {m: scores[name][m] for m in short} for name in ("train", "val")},
+        "baselines": {
+            name: classification_metrics(test, p, classes) for name, p in baselines.items()
+        },
+        "data": {
+            "sequences": {name: len(labels[name]) for name in SPLITS},
+            "class_counts": {
+                name: dict(zip(classes, map(int, data.counts(name)), strict=True))
+                for name in SPLITS
+            },
+            "inputs": list(data.feature_names),
+            "max_length": data.max_length,
+            "lengths": {
+                name: [int(data.lengths[name].min()), int(data.lengths[name].max())]
+                for name in SPLITS
+            },
+            "truncated": data.truncated,
+            **({"vocabulary": len(data.vocabulary) + 2} if data.is_text else {}),
+        },
+    }
+
+
+def prediction_table(data, probabilities: np.ndarray) -> pd.DataFrame:
+    """`predictions.csv`: each test sequence's id, actual and predicted class, and the
+    probability of every class (`p_<class>`)."""
+    classes = np.asarray(data.classes, dtype=object)
+    table = pd.DataFrame(
+        {
+            "id": data.ids["test"],
+            "actual": classes[data.labels["test"]],
+            "predicted": classes[np.argmax(probabilities, axis=1)],
+        }
+    )
+    for k, name in enumerate(data.classes):
+        table[f"p_{name}"] = probabilities[:, k]
+    return table
+
+
+def _sequence_scalers(data) -> dict:
+    """`scaler.json` of a classification: the features' statistics (numeric) and the classes."""
+    out = {"classes": list(data.classes), "max_length": data.max_length}
+    if data.scaler is not None:
+        out["features"] = data.scaler.to_dict(data.feature_names)
+    return out
+
+
+def _sequence_gates(model: keras.Model, data, shown: int = 8):
+    """`(traces, title)` of the GateLSTM layers on up to `shown` test sequences of the most
+    common length among them (each read to its end, no padding); `([], "")` without one."""
+    from lstm_app.models.gates import gate_layers
+
+    if not gate_layers(model):
+        return [], ""
+    lengths = np.minimum(data.lengths["test"], data.max_length)
+    values, counts = np.unique(lengths, return_counts=True)
+    length = int(values[np.argmax(counts)])
+    rows = np.flatnonzero(lengths == length)[:shown]
+    traces = [
+        replace(
+            trace,
+            **{
+                name: getattr(trace, name)[:, :length]
+                for name in (
+                    "input_gate",
+                    "forget_gate",
+                    "output_gate",
+                    "candidate",
+                    "cell",
+                    "hidden",
+                )
+            },
+        )
+        for trace in trace_gates(model, data.inputs["test"][rows])
+    ]
+    ids = ", ".join(str(i) for i in data.ids["test"][rows])
+    classes = np.asarray(data.classes, dtype=object)[data.labels["test"][rows]]
+    title = (
+        f"Gates on {len(rows)} test sequences of {length} steps ({ids}); heatmaps: the last "
+        f"(class {classes[-1]}), units (rows) by time steps (columns)"
+    )
+    return traces, title
+
+
 def _fit_evaluate_write(cfg: Config, run: RunDir, data: PreparedData | None, verbose, resume):
+    if cfg.task == "classification":
+        return _fit_evaluate_write_classification(cfg, run, data, verbose, resume)
     if cfg.data.stream:
         return _fit_evaluate_write_streamed(cfg, run, verbose, resume)
     if cfg.data.series_id is not None:

@@ -111,7 +111,7 @@ def test_wrong_type_or_out_of_range_value_is_refused(section, values, message):
         (
             {"type": "lstn", "units": 8},
             "model.layers[0].type: expected one of: lstm, gate_lstm, gru, "
-            "simple_rnn, dense, dropout; got 'lstn'; did you mean 'lstm'?",
+            "simple_rnn, dense, dropout, embedding; got 'lstn'; did you mean 'lstm'?",
         ),
         ({"units": 8}, "model.layers[0].type: missing required key"),
         ({"type": "lstm"}, "model.layers[0].units: missing required key"),

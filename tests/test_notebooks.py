@@ -20,12 +20,13 @@ def _stdout(book) -> str:
     )
 
 
-def test_the_four_notebooks_are_there():
+def test_the_five_notebooks_are_there():
     assert [p.stem for p in NOTEBOOKS] == [
         "01_quickstart",
         "02_gate_equations",
         "03_long_memory",
         "04_export_and_serve",
+        "05_sequence_classification",
     ]
 
 
@@ -56,4 +57,7 @@ def test_notebook_runs_top_to_bottom(path, tmp_path):
         assert "SimpleRNN fails at 50 and the LSTMs solve it: True" in text
     if path.stem == "04_export_and_serve":
         assert "forecast for 1961-01, thousands of passengers: [[" in text
+    if path.stem == "05_sequence_classification":
+        assert "padding is NaN: True" in text
+        assert "SavedModel gives the run's probabilities: True" in text
     assert not list((REPO / "notebooks").glob("runs")), "a notebook wrote into the repository"

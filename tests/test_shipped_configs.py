@@ -9,6 +9,7 @@ from conftest import REPO, lstm_train
 from lstm_app.config.load import load_config
 from lstm_app.data.panel import prepare_panel
 from lstm_app.data.prepare import prepare_data
+from lstm_app.data.sequences import prepare_sequences
 
 CONFIGS = sorted((REPO / "configs").glob("*.yaml"))
 
@@ -23,7 +24,9 @@ def test_there_is_a_config_for_each_shipped_dataset():
 def test_config_is_valid_and_every_key_has_a_comment(path):
     cfg = load_config(path)
     assert cfg.data.path.parent == REPO / "data" and cfg.data.path.is_file()
-    if cfg.data.series_id is None:
+    if cfg.task == "classification":
+        prepare_sequences(cfg.data, cfg.seed)  # the sequences fit the config
+    elif cfg.data.series_id is None:
         prepare_data(cfg.data, cfg.seed)  # the data fits the config
     else:
         assert len(prepare_panel(cfg.data, cfg.seed).skipped) == 0
@@ -41,6 +44,10 @@ def test_config_trains_end_to_end(path, tmp_path):
     )
     assert done.returncode == 0, done.stderr
     metrics = json.loads((run_dir / "metrics.json").read_text())
+    if metrics.get("task") == "classification":  # sequences: beside the classifiers' baselines
+        assert metrics["test"]["sequences"] > 0 and "majority class" in done.stdout
+        assert len(metrics["baselines"]) == 2
+        return
     if "panel" in metrics:  # many series: scored one by one, summarised
         assert metrics["series"]["scored"] > 0 and "seasonal naive" in done.stdout
         return

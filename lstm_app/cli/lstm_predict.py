@@ -60,6 +60,8 @@ def main(argv=None) -> int:
 
     try:
         forecaster = load_forecaster(args.model)
+        if forecaster.metadata.get("task") == "classification":
+            return _classify(forecaster, args)
         table = forecast_csv(forecaster, args.input, args.all_windows)
     except UserInputError as err:
         return report_error("lstm-predict", err)
@@ -69,6 +71,32 @@ def main(argv=None) -> int:
     target = forecaster.metadata["target"]["name"] + (f" ({units})" if units else "")
     print(f"Forecasts of {target} by {forecaster.path} ({forecaster.format}):")
     print(table.to_string(index=False))
+    return 0
+
+
+def _classify(forecaster, args) -> int:
+    """`lstm-predict` with an exported classifier: each sequence (text) of `--input`, its
+    predicted class and the probability of every class."""
+    from lstm_app.serving.classify import classify_csv
+
+    if args.all_windows:
+        raise UserInputError("--all-windows: a classifier reads whole sequences; remove it")
+    table, cut = classify_csv(forecaster, args.input)
+    if args.output is not None:
+        write_text(args.output, table.to_csv(index=False))
+    spec = forecaster.metadata["classifier_spec"]
+    if cut:
+        unit = "words" if spec["text"] else "steps"
+        print(
+            f"Truncated: {cut} of {len(table)} sequences longer than {spec['max_length']} {unit} "
+            f"read to their first {spec['max_length']}."
+        )
+    print(f"Classes predicted by {forecaster.path} ({forecaster.format}):")
+    print(table.to_string(index=False, max_rows=40))
+    if "actual" in table:
+        print(
+            f"Accuracy on these {len(table)}: {(table['actual'] == table['predicted']).mean():.1%}"
+        )
     return 0
 
 

@@ -24,15 +24,18 @@ from lstm_app.config.load import config_to_dict, load_config
 from lstm_app.data.choose import AUTO
 from lstm_app.data.panel import prepare_panel
 from lstm_app.data.prepare import prepare_candidates, prepare_data
+from lstm_app.data.sequences import prepare_sequences
 from lstm_app.data.shards import scan_shards
 from lstm_app.errors import RunFailedError, UserInputError
 from lstm_app.evaluation.backtest import check_folds
 from lstm_app.evaluation.report import (
     auto_summary,
     check_summary,
+    classification_run_summary,
     panel_check_summary,
     panel_run_summary,
     run_summary,
+    sequence_check_summary,
     stream_check_summary,
 )
 from lstm_app.runs.rundir import RUNS_ROOT, RunDir, worker_dir
@@ -180,7 +183,13 @@ def main(argv=None) -> int:
         parser.error("the following arguments are required: --config")
     try:
         cfg = load_config(args.config, args.overrides)
-        if cfg.data.stream:  # a panel read shard by shard: its ids and labels checked now
+        if cfg.task == "classification":  # labelled sequences: read and checked now
+            data = prepare_sequences(cfg.data, cfg.seed)
+            if args.check:
+                print(sequence_check_summary(args.config, data))
+                return 0
+            candidates = {}
+        elif cfg.data.stream:  # a panel read shard by shard: its ids and labels checked now
             sharded = scan_shards(cfg.data)
             if args.check:
                 print(stream_check_summary(args.config, sharded))
@@ -236,6 +245,12 @@ def main(argv=None) -> int:
         devices = replica_devices(cfg.training.distribute)
     except UserInputError as err:
         return report_error("lstm-train", err)
+    if cfg.task == "classification" and cfg.training.fused:
+        print(
+            "training.fused: the sequences are masked (their padding is not read), which the "
+            "fused graph does not do: the LSTM layers train unfused",
+            flush=True,
+        )
     if devices:
         unfused = "; its LSTM layers train unfused" if cfg.training.fused else ""
         where = f" over {len(devices)} device(s)"  # mirrored over 2 device(s), /gpu:0, ...
@@ -293,7 +308,9 @@ def main(argv=None) -> int:
             f"{args.run_dir}"
         )
         return 0
-    if "panel" in result.metrics:
+    if cfg.task == "classification":
+        print(classification_run_summary(result.metrics, result.data, run_dir))
+    elif "panel" in result.metrics:
         print(panel_run_summary(result.metrics, run_dir))
     else:
         print(run_summary(result.metrics, result.data, run_dir))

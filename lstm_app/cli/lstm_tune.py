@@ -51,7 +51,14 @@ def _check(args) -> None:
         raise UserInputError(f"--workers: expected 1 or more, got {args.workers}")
     if not args.config.is_file():
         raise UserInputError(f"--config {args.config}: not found")
-    if load_config(args.config).training.distribute.strategy == "multi_worker":
+    cfg = load_config(args.config)
+    if cfg.task == "classification":
+        raise UserInputError(
+            f"--config {args.config}: task: classification is not searched yet (lstm-tune "
+            "scores trials by validation MAE); bench/tune_classification.py compares settings "
+            "on the validation split"
+        )
+    if cfg.training.distribute.strategy == "multi_worker":
         raise UserInputError(
             f"--config {args.config}: training.distribute.strategy: multi_worker trains one "
             "model on several machines; lstm-tune trains each trial on one (spread trials "

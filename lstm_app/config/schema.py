@@ -82,8 +82,16 @@ class SplitConfig:
     test: float | None = bounded(None, gt=0, lt=1)
     test_last: int | None = bounded(None, ge=1, le=limit(100_000_000))  # steps
     val_last: int | None = bounded(None, ge=1, le=limit(100_000_000))  # steps
+    # task: classification: the column saying each sequence's split (train, val or test; val
+    # carved from train, 15 % of each label, when the file has none)
+    column: str | None = None
 
     def _finish(self):
+        if self.column is not None:
+            for name in ("train", "val", "test", "test_last", "val_last"):
+                if getattr(self, name) is not None:
+                    raise ConfigError((name,), "give data.split.column or the split, not both")
+            return self
         if self.test_last is not None or self.val_last is not None:
             for name in ("train", "val", "test"):
                 if getattr(self, name) is not None:
@@ -119,6 +127,17 @@ class SineConfig:
     amplitude: float = 1.0
     trend: float = 0.0  # added per time step
     noise: float = bounded(0.1, ge=0)  # standard deviation of Gaussian noise (seeded by `seed`)
+
+
+@dataclass(frozen=True)
+class TokenizerConfig:
+    """Text to word ids for `data.text` (Keras's `TextVectorization`, inside the model):
+    lower case, punctuation stripped, split on whitespace; the `max_tokens` most frequent
+    words of the train texts alone (with the padding and out-of-vocabulary ids); each text
+    cut to its first `sequence_length` words (the report counts the texts cut)."""
+
+    max_tokens: int = bounded(10_000, ge=3, le=limit(10_000_000))  # vocabulary, with 2 reserved
+    sequence_length: int = bounded(64, ge=1, le=limit(100_000))  # words read per text
 
 
 SINE_COLUMN = "value"
@@ -161,8 +180,29 @@ class DataConfig:
     # quantile levels forecast and scored, strictly increasing in (0, 1), e.g. [0.1, 0.5, 0.9]
     quantiles: tuple[float, ...] = ()
     sine: SineConfig = field(default_factory=SineConfig)  # used when source is sine
+    # task: classification (lstm_app.data.sequences): a long CSV, one row per time step
+    sequence_id: str | None = None  # the column naming each row's sequence
+    order: str | None = None  # the numeric column ordering a sequence's rows
+    label: str | None = None  # the column of each sequence's class
+    # steps read per sequence (its first ones); default: the longest train sequence
+    max_length: int | None = bounded(None, ge=1, le=limit(1_000_000))
+    text: str | None = None  # or a column of texts, one per row, each a sequence of words
+    tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)  # with data.text
 
     def _finish(self):
+        if self.label is not None:
+            return self._finish_sequences()
+        for name in ("sequence_id", "order", "text", "max_length"):
+            if getattr(self, name) is not None:
+                raise ConfigError(
+                    (name,), "reads sequences to classify: set task: classification and data.label"
+                )
+        if self.split.column is not None:
+            raise ConfigError(
+                ("split", "column"),
+                "splits sequences to classify (task: classification); a series is split in "
+                "time: give fractions or test_last and val_last",
+            )
         if self.source == "csv":
             if self.path is None:
                 raise ConfigError(("path",), "required when data.source is csv: the CSV file")
@@ -210,6 +250,71 @@ class DataConfig:
         self._check_quantiles()
         series_id = self._check_panel(target, features)
         return dataclasses.replace(self, target=target, features=features, series_id=series_id)
+
+    def _finish_sequences(self):
+        """`task: classification`'s data: labelled sequences, numeric (`sequence_id`, `order`,
+        `features`) or texts (`text`); every key that shapes a forecast refused."""
+        if self.source != "csv" or self.path is None:
+            raise ConfigError(("path",), "required with data.label: the CSV of the sequences")
+        forecast_only = {
+            "target": self.target is not None,
+            "target_units": self.target_units is not None,
+            "time_column": self.time_column is not None,
+            "time_columns": self.time_columns is not None,
+            "time_format": self.time_format is not None,
+            "dayfirst": self.dayfirst is not None,
+            "categorical": bool(self.categorical),
+            "series_id": self.series_id is not None,
+            "static": bool(self.static),
+            "stream": self.stream,
+            "missing": self.missing != "error",
+            "transforms": self.transforms != (),
+            "season_length": self.season_length != 1,
+            "window": self.window != WindowConfig(),
+            "quantiles": bool(self.quantiles),
+            "split.test_last": self.split.test_last is not None,
+        }
+        for name, given in forecast_only.items():
+            if given:
+                raise ConfigError(
+                    tuple(name.split(".")),
+                    "shapes a forecast; a classification (data.label) reads whole labelled "
+                    "sequences: remove it",
+                )
+        if self.scaler not in ("standard", "minmax", "none"):
+            raise ConfigError(
+                ("scaler",),
+                f"{self.scaler} scales a forecast's series or windows; a classification takes "
+                "standard, minmax or none (each feature, from the train sequences)",
+            )
+        if self.text is not None:
+            for name in ("sequence_id", "order", "features", "max_length"):
+                if getattr(self, name) is not None:
+                    raise ConfigError(
+                        (name,),
+                        "reads numeric sequences; with data.text each row's text is the "
+                        "sequence (its length: data.tokenizer.sequence_length)",
+                    )
+            return self
+        if self.tokenizer != TokenizerConfig():
+            raise ConfigError(("tokenizer",), "tokenizes data.text; set it, or remove this key")
+        for name, what in (
+            ("sequence_id", "the column naming each row's sequence"),
+            ("order", "the numeric column ordering a sequence's rows"),
+            ("features", "the numeric columns of each time step"),
+        ):
+            if not getattr(self, name):
+                raise ConfigError((name,), f"required with data.label (or give data.text): {what}")
+        names = {self.sequence_id: "data.sequence_id", self.order: "data.order"}
+        if self.label in names:
+            raise ConfigError(("label",), f"'{self.label}' is already {names[self.label]}")
+        names[self.label] = "data.label"
+        for i, name in enumerate(self.features):
+            if name in names:
+                raise ConfigError(("features", i), f"'{name}' is already {names[name]}")
+            if name in self.features[:i]:
+                raise ConfigError(("features", i), f"column '{name}' is listed twice")
+        return self
 
     def _check_quantiles(self):
         for i, level in enumerate(self.quantiles):
@@ -356,6 +461,16 @@ class DropoutLayerConfig:
 
 
 @dataclass(frozen=True)
+class EmbeddingLayerConfig:
+    """`embedding`: keras.layers.Embedding of the word ids of `data.text` (a text classifier's
+    first layer): one learnt vector of `output_dim` numbers per word of the vocabulary
+    (`data.tokenizer.max_tokens`), the padding masked."""
+
+    type: str
+    output_dim: int = bounded(ge=1, le=MAX_UNITS)
+
+
+@dataclass(frozen=True)
 class LayerType:
     """What a layer `type` of `model.layers` is: the dataclass its keys are checked against,
     the Keras layer class built with them (an import path, `module.Class`, resolved by
@@ -377,6 +492,9 @@ LAYER_TYPES.add(
 )
 LAYER_TYPES.add("dense", LayerType(DenseLayerConfig, "keras.layers.Dense", recurrent=False))
 LAYER_TYPES.add("dropout", LayerType(DropoutLayerConfig, "keras.layers.Dropout", recurrent=False))
+LAYER_TYPES.add(
+    "embedding", LayerType(EmbeddingLayerConfig, "keras.layers.Embedding", recurrent=False)
+)
 RECURRENT_TYPES = tuple(name for name, kind in LAYER_TYPES.items() if kind.recurrent)
 
 
@@ -436,6 +554,10 @@ LOSSES.add("huber", "huber")
 LOSSES.add("quantile", "lstm_app.models.heads.PinballLoss")
 LOSSES.add("gaussian", "lstm_app.models.heads.GaussianNLL")
 DISTRIBUTION_LOSSES = ("quantile", "gaussian")
+# task: classification: sparse categorical cross-entropy of the class probabilities (binary
+# cross-entropy of the second class's for two classes; lstm_app.models.classifier)
+LOSSES.add("cross_entropy", "lstm_app.models.classifier.CrossEntropy")
+DEFAULT_LOSS = {"forecast": "mean_squared_error", "classification": "cross_entropy"}
 
 
 def interval_quantiles(level: float) -> tuple[float, float]:
@@ -547,7 +669,11 @@ class TrainingConfig:
 
     optimizer: str = choice("adam", OPTIMIZERS)
     learning_rate: float = bounded(0.001, gt=0)
-    loss: str = choice("mean_squared_error", LOSSES)
+    # default: mean_squared_error for a forecast, cross_entropy for a classification
+    loss: str | None = choice(None, LOSSES)
+    # task: classification: balanced weighs each train sequence by n / (classes * its class's
+    # count), so that every class weighs the same in the loss
+    class_weights: Literal["none", "balanced"] = "none"
     # a million epochs: weeks of training even on a tiny series; more is a typo
     epochs: int = bounded(200, ge=1, le=limit(1_000_000))
     # a million windows a batch: more than a step can hold in memory for any real window
@@ -659,6 +785,8 @@ class Config:
 
     model: ModelConfig
     name: str = "run"  # names the run directory: runs/<name>-<timestamp>
+    # forecast a series (data.target), or classify labelled sequences (data.label)
+    task: Literal["forecast", "classification"] = "forecast"
     seed: int = bounded(0, ge=0, le=2**32 - 1)  # seeds weights, shuffling and generated data
     data: DataConfig = field(default_factory=DataConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
@@ -695,6 +823,72 @@ class Config:
                 ("training", "loss"), f"{loss} is not yet for a panel read shard by shard"
             )
 
+    def _finish_classification(self):
+        """`task: classification`: labelled sequences in, one probability per class out
+        (`lstm_app.models.classifier`); what only a forecast does refused."""
+        if self.data.label is None:
+            raise ConfigError(
+                ("data", "label"), "required with task: classification: the column of the class"
+            )
+        if self.training.loss != "cross_entropy":
+            raise ConfigError(
+                ("training", "loss"),
+                f"a classification trains with cross_entropy, got {self.training.loss}",
+            )
+        refused = {
+            ("evaluation", "backtest", "folds"): self.evaluation.backtest.folds > 1,
+            ("evaluation", "intervals", "levels"): bool(self.evaluation.intervals.levels),
+            ("training", "distribute", "strategy"): self.training.distribute.strategy != "none",
+            ("training", "windows_per_series"): self.training.windows_per_series is not None,
+            ("training", "stride"): self.training.stride != 1,
+            ("model", "static_embedding"): self.model.static_embedding is not None,
+            ("tracking", "mlflow", "enabled"): self.tracking.mlflow.enabled,
+        }
+        for key, given in refused.items():
+            if given:
+                raise ConfigError(key, "not (yet) for task: classification; remove it")
+        if self.data.text is not None:  # (lstm_app.serving.classify.TEXT_FORMATS)
+            for i, name in enumerate(self.export.formats):
+                if name not in ("keras", "saved_model"):
+                    raise ConfigError(
+                        ("export", "formats", i),
+                        f"{name} cannot hold a text model's tokenizer (string ops); export "
+                        "keras or saved_model",
+                    )
+        layers = self.model.layers
+        for i, layer in enumerate(layers):
+            if layer.type == "embedding" and (i != 0 or self.data.text is None):
+                raise ConfigError(
+                    ("model", "layers", i, "type"),
+                    "embedding reads the words of data.text: the first layer of a text "
+                    "classifier only",
+                )
+        if self.data.text is not None and layers[0].type != "embedding":
+            raise ConfigError(
+                ("model", "layers", 0, "type"),
+                f"a text classifier starts with an embedding layer (words to vectors), got "
+                f"{layers[0].type}",
+            )
+        last = layers[-1]
+        if last.type != "dense":
+            raise ConfigError(
+                ("model", "layers", len(layers) - 1),
+                "a classifier ends with a dense layer of units: auto (one per class)",
+            )
+        if last.activation != "linear":
+            raise ConfigError(
+                ("model", "layers", len(layers) - 1, "activation"),
+                f"the output layer gives scores (linear), which the model turns into "
+                f"probabilities itself (softmax); got {last.activation}",
+            )
+        for i, layer in enumerate(layers[:-1]):
+            if getattr(layer, "units", None) == "auto":
+                raise ConfigError(
+                    ("model", "layers", i, "units"),
+                    "auto is for the output layer only (one unit per class); give a number",
+                )
+        return self
+
     def _check_panel_run(self):
         """What a panel run (`data.series_id`) does not do yet (issue 15, in progress)."""
         if self.data.series_id is None:
@@ -719,6 +913,29 @@ class Config:
                 f"expected letters, digits, '.', '_' or '-' (starting with a letter or digit), "
                 f"got {self.name!r}",
             )
+        loss = self.training.loss or DEFAULT_LOSS[self.task]
+        if loss != self.training.loss:
+            self = dataclasses.replace(self, training=dataclasses.replace(self.training, loss=loss))
+        if self.task == "classification":
+            return self._finish_classification()
+        if self.data.label is not None:
+            raise ConfigError(("data", "label"), "classifies sequences: set task: classification")
+        if loss == "cross_entropy":
+            raise ConfigError(
+                ("training", "loss"),
+                "cross_entropy is for task: classification; a forecast "
+                "takes mean_squared_error, mean_absolute_error, huber, quantile or gaussian",
+            )
+        if self.training.class_weights != "none":
+            raise ConfigError(
+                ("training", "class_weights"), "weighs the classes of task: classification"
+            )
+        for i, layer in enumerate(self.model.layers):
+            if layer.type == "embedding":
+                raise ConfigError(
+                    ("model", "layers", i, "type"),
+                    "embedding reads the words of data.text (task: classification)",
+                )
         self._check_panel_run()
         self._check_distribution()
         if self.training.distribute.strategy == "multi_worker" and self.data.transforms == "auto":

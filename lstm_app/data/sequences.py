@@ -12,6 +12,7 @@ Rows of one sequence share its id and come in increasing `order`; each sequence 
 Bad input is one line naming the file, its line, the column and what was expected (DataError).
 """
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,7 +53,7 @@ class Sequences:
 
 
 def read_sequences(
-    path, sequence_id: str, order: str, features, label: str, split: str | None = None
+    path, sequence_id: str, order: str, features, label: str | None, split: str | None = None
 ) -> Sequences:
     """Reads the long CSV at `path` (one row per time step) into Sequences.
 
@@ -60,13 +61,16 @@ def read_sequences(
         sequence_id: the column naming each row's sequence.
         order: a numeric column ordering the rows of a sequence (strictly increasing).
         features: the numeric columns of each time step.
-        label: the column of each sequence's label (the same on all its rows).
+        label: the column of each sequence's label (the same on all its rows); None: no
+            label (sequences to classify), every label "".
         split: an optional column saying each sequence's split: train, val or test.
 
     DataError, naming the file's line and the column, for a missing column or cell, a cell
     that is not a number, rows of a sequence out of order, or a sequence with two labels.
     """
     frame = read_csv(path)
+    if len(frame) == 0:
+        raise DataError(f"{path}: no rows under the header; expected one row per time step")
     ids = _require_column(frame, sequence_id, "data.sequence_id", path)
     missing = np.flatnonzero(_is_missing(ids))
     if len(missing):
@@ -93,7 +97,10 @@ def read_sequences(
             f"{path}: line {_line(empty[0])}, column '{order}' (data.order): empty; every row "
             "needs its place in its sequence"
         )
-    labels = _labels(_require_column(frame, label, "data.label", path))
+    if label is None:  # sequences to classify, not to train on: no label column
+        labels = np.full(len(frame), "", dtype=object)
+    else:
+        labels = _labels(_require_column(frame, label, "data.label", path))
     unlabelled = np.flatnonzero([value is None for value in labels])
     if len(unlabelled):
         raise DataError(
@@ -254,3 +261,214 @@ def resample(values: list, length: int) -> np.ndarray:
         for j in range(sequence.shape[1]):
             out[i, :, j] = np.interp(grid, steps, sequence[:, j])
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# texts: one row, one sequence of words
+
+
+@dataclass(frozen=True)
+class Texts:
+    """Labelled texts, one per row of the file.
+
+    Attributes:
+        ids: `(n,)` each text's id: its line in the file.
+        texts: `(n,)` the texts.
+        labels: `(n,)` each text's label, as text.
+        split: `(n,)` each text's split, from the file's split column; None when it has none.
+    """
+
+    ids: np.ndarray
+    texts: np.ndarray
+    labels: np.ndarray
+    split: np.ndarray | None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def read_texts(path, text: str, label: str | None, split: str | None = None) -> Texts:
+    """Reads the CSV at `path`, one labelled text per row (`label` None: texts to classify,
+    every label ""). DataError naming the line and the column for a missing column, an empty
+    text (a sequence of no words), a missing label or a split other than train/val/test."""
+    frame = read_csv(path)
+    if len(frame) == 0:
+        raise DataError(f"{path}: no rows under the header; expected one text per row")
+    texts = _labels(_require_column(frame, text, "data.text", path))
+    checks = [(texts, text, "data.text", "empty: a text of no words has nothing to classify")]
+    if label is None:
+        labels = np.full(len(frame), "", dtype=object)
+    else:
+        labels = _labels(_require_column(frame, label, "data.label", path))
+        checks.append(
+            (labels, label, "data.label", "the label is missing; every text needs its label")
+        )
+    for values, column, key, what in checks:
+        missing = [
+            i
+            for i, value in enumerate(values)
+            if value is None or (key == "data.text" and not words(value))
+        ]
+        if missing:
+            raise DataError(f"{path}: line {_line(missing[0])}, column '{column}' ({key}): {what}")
+    parts = None
+    if split:
+        parts = _labels(_require_column(frame, split, "data.split.column", path))
+        bad = np.flatnonzero([value not in SPLITS for value in parts])
+        if len(bad):
+            raise DataError(
+                f"{path}: line {_line(bad[0])}, column '{split}' (data.split.column): expected "
+                f"train, val or test, got {parts[bad[0]]!r}"
+            )
+    return Texts(
+        ids=np.array([str(_line(i)) for i in range(len(frame))], dtype=object),
+        texts=np.asarray(texts, dtype=object),
+        labels=np.array([str(v) for v in labels], dtype=object),
+        split=None if parts is None else np.asarray(parts, dtype=object),
+    )
+
+
+# Keras TextVectorization's default standardization: lower case, this punctuation removed
+PUNCTUATION = re.compile(r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']')
+
+
+def words(text: str) -> list[str]:
+    """The words of `text` as `TextVectorization` splits them by default (lower case,
+    punctuation stripped, split on whitespace): `words("Good case, Excellent!")` ->
+    `["good", "case", "excellent"]`."""
+    return PUNCTUATION.sub("", str(text).lower()).split()
+
+
+def vocabulary(texts, max_tokens: int) -> list[str]:
+    """The `max_tokens - 2` most frequent words of `texts` (ties in alphabetical order), the
+    vocabulary `TextVectorization` is given (its ids 0 and 1: padding, out of vocabulary)."""
+    counts: dict[str, int] = {}
+    for text in texts:
+        for word in words(text):
+            counts[word] = counts.get(word, 0) + 1
+    ranked = sorted(counts, key=lambda word: (-counts[word], word))
+    return ranked[: max_tokens - 2]
+
+
+# --------------------------------------------------------------------------------------------
+# the whole data layer of a classification
+
+
+@dataclass
+class PreparedSequences:
+    """Labelled sequences ready for a classifier: split, labels encoded from train, padded.
+
+    Attributes:
+        ids: `{split: (k,)}` each sequence's id.
+        inputs: `{split: array}`: numeric sequences `(k, max_length, features)` float32 in
+            their original units, NaN after each sequence's last step (the model scales and
+            masks, `lstm_app.models.classifier`); texts `(k,)` as they are.
+        labels: `{split: (k,)}` int64 codes of `encoding`.
+        encoding: the classes, from the train split.
+        feature_names: the feature columns (a text: the text column).
+        max_length: steps (words) the model reads per sequence; longer ones are cut.
+        lengths: `{split: (k,)}` each sequence's steps (words) before any cut.
+        truncated: `{split: count}` sequences longer than `max_length`, cut to its first steps.
+        scaler: `(offset, scale)` per feature from the train split's steps (numeric only).
+        vocabulary: the words of the train texts the tokenizer keeps (text only).
+        raw: the Sequences (numeric) or Texts read, for the baselines.
+        parts: `{split: (k,)}` indices into `raw`.
+    """
+
+    ids: dict
+    inputs: dict
+    labels: dict
+    encoding: LabelEncoding
+    feature_names: tuple[str, ...]
+    max_length: int
+    lengths: dict
+    truncated: dict
+    scaler: Scaler | None
+    vocabulary: list | None
+    raw: object
+    parts: dict
+    prepared_from: dict | None = None  # (lstm_app.pipeline.check_prepared_from: not checked)
+
+    @property
+    def is_text(self) -> bool:
+        return self.vocabulary is not None
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return self.encoding.classes
+
+    def counts(self, split: str) -> np.ndarray:
+        """`(classes,)` the number of sequences of each class in `split`."""
+        return np.bincount(self.labels[split], minlength=len(self.classes))
+
+
+def prepare_sequences(data, seed: int = 0) -> PreparedSequences:
+    """The classification data of config section `data` (a DataConfig with `label`): read,
+    split (the file's split column, else by fractions within each label, from `seed`),
+    labels encoded and features' statistics taken from the train split alone, padded.
+
+    DataError (one line naming the file, line, column or label) for bad input; an unseen label
+    in val or test names it and its split."""
+    fractions = tuple(
+        getattr(data.split, name) or default
+        for name, default in (("train", 0.7), ("val", 0.15), ("test", 0.15))
+    )
+    if data.split.column is not None:  # a file without val: 15 % of each label's train
+        fractions = (0.85, 0.15, 0.0)
+    if data.text is not None:
+        raw = read_texts(data.path, data.text, data.label, data.split.column)
+    else:
+        raw = read_sequences(
+            data.path, data.sequence_id, data.order, data.features, data.label, data.split.column
+        )
+    parts = split_indices(raw, fractions, seed)
+    for name in ("train", "test"):
+        if len(parts[name]) == 0:
+            raise DataError(f"{data.path}: the {name} split holds no sequence")
+    encoding = LabelEncoding.fit(raw.labels[parts["train"]])
+    if len(encoding.classes) < 2:
+        raise DataError(
+            f"{data.path}: column '{data.label}' (data.label): the train split holds one class "
+            f"({encoding.classes[0]}); a classifier needs two or more"
+        )
+    labels = {
+        name: encoding.encode(raw.labels[rows], f"{data.path}: the {name} split")
+        for name, rows in parts.items()
+    }
+    ids = {name: raw.ids[rows] for name, rows in parts.items()}
+    if data.text is not None:
+        lengths = {n: np.array([len(words(t)) for t in raw.texts[r]]) for n, r in parts.items()}
+        max_length = data.tokenizer.sequence_length
+        return PreparedSequences(
+            ids=ids,
+            inputs={name: raw.texts[rows] for name, rows in parts.items()},
+            labels=labels,
+            encoding=encoding,
+            feature_names=(data.text,),
+            max_length=max_length,
+            lengths=lengths,
+            truncated={name: int(np.sum(n > max_length)) for name, n in lengths.items()},
+            scaler=None,
+            vocabulary=vocabulary(raw.texts[parts["train"]], data.tokenizer.max_tokens),
+            raw=raw,
+            parts=parts,
+        )
+    scaler = fit_feature_scaler(raw.values, parts["train"], data.scaler)
+    max_length = data.max_length or int(raw.lengths[parts["train"]].max())
+    inputs, truncated = {}, {}
+    for name, rows in parts.items():
+        inputs[name], _, truncated[name] = pad([raw.values[i] for i in rows], max_length, np.nan)
+    return PreparedSequences(
+        ids=ids,
+        inputs=inputs,
+        labels=labels,
+        encoding=encoding,
+        feature_names=tuple(data.features),
+        max_length=max_length,
+        lengths={name: raw.lengths[rows] for name, rows in parts.items()},
+        truncated=truncated,
+        scaler=scaler,
+        vocabulary=None,
+        raw=raw,
+        parts=parts,
+    )

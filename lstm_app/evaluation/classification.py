@@ -124,3 +124,38 @@ def bag_of_words(
     epochs = -(-steps // -(-len(train_y) // 256))  # ceil(steps / batches an epoch)
     model.fit(train_x, np.asarray(train_y), epochs=epochs, batch_size=256, verbose=0)
     return model.predict(test_x, verbose=0)
+
+
+def plot_confusion(matrices: dict, classes, path) -> None:
+    """The confusion matrices `{name: (K, K)}` (rows: actual, columns: predicted) side by side,
+    each row as shares of its class (the counts written in), as a PNG at `path`."""
+    from matplotlib.figure import Figure
+
+    k = len(classes)
+    size = min(6.0, 1.2 + 0.45 * k)
+    fig = Figure(figsize=(size * len(matrices) + 0.8, size + 0.6), layout="constrained")
+    axes = fig.subplots(1, len(matrices), squeeze=False)[0]
+    for ax, (name, matrix) in zip(axes, matrices.items(), strict=True):
+        matrix = np.asarray(matrix)
+        shares = _ratio(matrix.astype(np.float64), matrix.sum(axis=1, keepdims=True))
+        image = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+        for (row, column), count in np.ndenumerate(matrix):
+            if count:
+                dark = shares[row, column] > 0.6
+                ax.text(
+                    column,
+                    row,
+                    str(count),
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if dark else "black",
+                )
+        accuracy = np.trace(matrix) / max(1, matrix.sum())
+        ax.set_title(f"{name}: accuracy {accuracy:.1%}", fontsize=10)
+        ax.set_xticks(range(k), [str(c) for c in classes], rotation=90 if k > 6 else 0)
+        ax.set_yticks(range(k), [str(c) for c in classes])
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("actual")
+    fig.colorbar(image, ax=list(axes), fraction=0.04, label="share of the actual class")
+    fig.savefig(path, format="png", dpi=90)

@@ -27,7 +27,8 @@ class Run:
         config: its resolved config (plain values).
         metrics: its `metrics.json`.
         forecasts: its `forecasts.csv`: time, step, actual, predicted and the baselines
-            (None for a panel, whose series are scored in `series_metrics.csv`).
+            (None for a panel, whose series are scored in `series_metrics.csv`, and for a
+            classification, whose sequences are in `predictions.csv`).
     """
 
     path: Path
@@ -43,12 +44,17 @@ class Run:
     def is_panel(self) -> bool:
         return "panel" in self.metrics
 
+    @property
+    def is_classification(self) -> bool:
+        return self.metrics.get("task") == "classification"
+
 
 def load_run(path) -> Run:
     """Reads a finished run directory; UserInputError if it is not one."""
     run = RunDir.finished(path)
     metrics = run.read_metrics()
-    forecasts = None if "panel" in metrics else run.read_forecasts()
+    series = "panel" not in metrics and metrics.get("task") != "classification"
+    forecasts = run.read_forecasts() if series else None
     return Run(run.path, run.read_config(), metrics, forecasts)
 
 
@@ -57,10 +63,13 @@ def comparison_table(runs: list[Run]) -> str:
     sMAPE, and the MAE and MASE of the persistence and seasonal naive baselines on the same
     windows; per panel run, the mean and median MASE of the model and the baselines over the
     series and the share of series the model beats seasonal naive on."""
+    classifiers = [run for run in runs if run.is_classification]
+    runs = [run for run in runs if not run.is_classification]
     single = [run for run in runs if not run.is_panel]
     panels = [run for run in runs if run.is_panel]
     scored = [run for run in single if "intervals" in run.metrics]
     tables = [_single_table(single)] if single else []
+    tables += [_classification_table(classifiers)] if classifiers else []
     tables += [_panel_table(panels)] if panels else []
     tables += [_intervals_table(scored)] if scored else []
     return "\n\n".join(tables)
@@ -84,6 +93,27 @@ def _intervals_table(runs: list[Run]) -> str:
                 f"{n(row['width'])} | {n(row['msis'])} | {n(row['wql'])} | "
                 f"{n(baselines.get('persistence'))} | {n(baselines.get('seasonal_naive'))} |"
             )
+    return "\n".join(lines)
+
+
+def _classification_table(runs: list[Run]) -> str:
+    """Per classification run: its label, classes, test sequences, the model's test accuracy,
+    balanced accuracy, macro F1 and log loss, and each baseline's accuracy on the same split."""
+    header = (
+        "| run (classification) | label | classes | test sequences | accuracy | balanced "
+        "accuracy | macro F1 | log loss | majority accuracy | 1-NN / bag-of-words accuracy |"
+    )
+    lines = [header, "|" + " --- |" * (header.count("|") - 1)]
+    for run in runs:
+        m, baselines = run.metrics["test"], run.metrics["baselines"]
+        other = baselines.get("nearest_neighbour") or baselines.get("bag_of_words")
+        lines.append(
+            f"| {run.name} | {run.config['data']['label']} | {len(run.metrics['classes'])} | "
+            f"{m['sequences']} | {m['accuracy']:.1%} | {m['balanced_accuracy']:.1%} | "
+            f"{m['macro_f1']:.3f} | {number_text(m['log_loss'])} | "
+            f"{baselines['majority']['accuracy']:.1%} | "
+            f"{'-' if other is None else format(other['accuracy'], '.1%')} |"
+        )
     return "\n".join(lines)
 
 
@@ -135,13 +165,21 @@ def plot_comparison(runs: list[Run], path) -> None:
     per target; panel runs, one bar per run: their mean MASE beside seasonal naive's."""
     groups: dict[str, list[Run]] = {}
     for run in runs:
-        key = "panels (mean MASE over the series)" if run.is_panel else run.config["data"]["target"]
+        if run.is_classification:
+            key = "classifiers (test accuracy)"
+        elif run.is_panel:
+            key = "panels (mean MASE over the series)"
+        else:
+            key = run.config["data"]["target"]
         groups.setdefault(key, []).append(run)
     fig = Figure(figsize=(10, 4 * len(groups)), layout="constrained")
     axes = np.atleast_1d(fig.subplots(len(groups), 1))
     for ax, (target, members) in zip(axes, groups.items(), strict=True):
         if members[0].is_panel:
             _plot_panels(ax, members)
+            continue
+        if members[0].is_classification:
+            _plot_classifiers(ax, members)
             continue
         first = members[0].forecasts
         first = first[first["step"] == 1]
@@ -172,5 +210,26 @@ def _plot_panels(ax, runs: list[Run]) -> None:
     ax.set_xticks(x, [run.name for run in runs], fontsize=8)
     ax.set_title("Panels: mean MASE over the series (test blocks)")
     ax.set_ylabel("MASE")
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.legend(fontsize=8)
+
+
+def _plot_classifiers(ax, runs: list[Run]) -> None:
+    """Bars: each classification run's test accuracy beside its baselines'."""
+    x = np.arange(len(runs))
+    names = ["model", "majority", "nearest_neighbour", "bag_of_words"]
+    width = 0.8 / len(names)
+    for i, name in enumerate(names):
+        values = [
+            (
+                run.metrics["test"] if name == "model" else run.metrics["baselines"].get(name, {})
+            ).get("accuracy", np.nan)
+            for run in runs
+        ]
+        ax.bar(x + (i - 1.5) * width, values, width=width, label=name.replace("_", " "))
+    ax.set_xticks(x, [run.name for run in runs], fontsize=8)
+    ax.set_ylim(0, 1)
+    ax.set_title("Classifiers: test accuracy beside the baselines on the same split")
+    ax.set_ylabel("accuracy")
     ax.grid(True, axis="y", alpha=0.3)
     ax.legend(fontsize=8)

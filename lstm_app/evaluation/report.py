@@ -297,3 +297,70 @@ def panel_run_summary(metrics: dict, run: RunDir) -> str:
         f"{RunDir.FORECAST_PLOT}, {RunDir.LOSS_PLOT}, {RunDir.MODEL})"
     )
     return "\n".join(lines)
+
+
+BASELINE_LABELS = {
+    "majority": "majority class",
+    "nearest_neighbour": "1-NN (Euclidean)",
+    "bag_of_words": "bag of words",
+}
+
+
+def _sequence_notes(data) -> list[str]:
+    """What preparing a classification's sequences did that a user should know: the sequences
+    cut to `max_length` steps (words), per split."""
+    cut = {name: n for name, n in data.truncated.items() if n}
+    if not cut:
+        return []
+    unit = "words" if data.is_text else "steps"
+    where = ", ".join(f"{n} in {name}" for name, n in cut.items())
+    return [
+        f"Truncated: {sum(cut.values())} sequences longer than {data.max_length} {unit} "
+        f"read to their first {data.max_length} ({where})."
+    ]
+
+
+def sequence_check_summary(config_path: Path, data) -> str:
+    """What `lstm-train --check` prints for a classification: sequences per split, classes."""
+    sizes = ", ".join(f"{name} {len(data.labels[name])}" for name in ("train", "val", "test"))
+    unit = "words" if data.is_text else "steps"
+    what = "texts" if data.is_text else f"sequences of {len(data.feature_names)} feature(s)"
+    return "\n".join(
+        [
+            *_sequence_notes(data),
+            f"{config_path}: OK; {what}, up to {data.max_length} {unit}: {sizes}; "
+            f"{len(data.classes)} classes ({', '.join(data.classes)}); nothing written",
+        ]
+    )
+
+
+def classification_run_summary(metrics: dict, data, run: RunDir) -> str:
+    """The end-of-run summary of a classification: the test metrics beside the baselines'."""
+    lines = _sequence_notes(data)
+    test = metrics["test"]
+    lines.append(f"Test split: {test['sequences']} sequences, {len(metrics['classes'])} classes:")
+    lines.append(f"  {'':<20} {'accuracy':>9} {'balanced':>9} {'macro F1':>9} {'log loss':>9}")
+    rows = {"model": test}
+    rows |= {BASELINE_LABELS[name]: m for name, m in metrics["baselines"].items()}
+    for label, m in rows.items():
+        lines.append(
+            f"  {label:<20} {m['accuracy']:>9.1%} {m['balanced_accuracy']:>9.1%} "
+            f"{m['macro_f1']:>9.3f} {number_text(m['log_loss']):>9}"
+        )
+    best = max(metrics["baselines"].items(), key=lambda item: item[1]["accuracy"])
+    gap = test["accuracy"] - best[1]["accuracy"]
+    verdict = "above" if gap > 0 else "not above"
+    lines.append(
+        f"The model is {verdict} the best baseline ({BASELINE_LABELS[best[0]]}) by "
+        f"{gap * 100:+.1f} accuracy points on the same test split."
+    )
+    lines.append(
+        f"Results: {run.path}/ ({RunDir.METRICS}, {RunDir.PREDICTIONS}, {RunDir.CONFUSION_PLOT}, "
+        f"{RunDir.LOSS_PLOT}, {RunDir.MODEL}, ...)"
+    )
+    if run.export_dir.is_dir():
+        lines.append(
+            f"Exported to {run.export_dir}/; classify with: lstm-predict --model "
+            f"{run.export_dir} --input CSV"
+        )
+    return "\n".join(lines)

@@ -93,7 +93,10 @@ def trace_gates(model: keras.Model, windows: np.ndarray) -> list[GateTrace]:
     """
     traces = []
     for layer in gate_layers(model):
-        feed = keras.Model(model.inputs, layer.input)
+        fed = layer.input
+        if isinstance(fed, list | tuple):  # a masked input is [sequences, mask]
+            fed = fed[0]
+        feed = keras.Model(model.inputs, fed)
         sequences = keras.ops.convert_to_numpy(feed([np.asarray(windows)], training=False))
         traces.append(trace_layer(layer, sequences))
     return traces

@@ -116,6 +116,8 @@ class RunDir:
     LOSS_PLOT = "loss.png"
     FORECAST_PLOT = "forecast.png"
     GATES_PLOT = "gates.png"  # gate_lstm models only
+    PREDICTIONS = "predictions.csv"  # a classification: every test sequence's probabilities
+    CONFUSION_PLOT = "confusion.png"  # a classification: the test confusion matrices
     EXPORT = "export"  # exported models, with metadata.json
     RESUME = RESUME_DIR
 

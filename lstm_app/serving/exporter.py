@@ -22,6 +22,7 @@ from pathlib import Path
 import keras
 import yaml
 
+import lstm_app.models.classifier
 import lstm_app.models.layers  # noqa: F401  (registers GateLSTM for loading model.keras)
 from lstm_app.errors import UserInputError, first_line
 from lstm_app.runs.rundir import RunDir, write_json
@@ -146,6 +147,11 @@ def export_model(
     out = Path(out) if out is not None else run.export_dir
     check_export(formats, out, run, where)
     out.mkdir(parents=True, exist_ok=True)
+    if run.read_config().get("task") == "classification":  # raw sequences in, probabilities out
+        from lstm_app.serving.classify import export_classifier
+
+        export_classifier(model, run, formats, out)
+        return out
     spec = ServingSpec.from_run(run)
     serving = build_serving_model(model, spec)
     for name in formats:

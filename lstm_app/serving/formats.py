@@ -135,9 +135,8 @@ def _quiet_tensorflow():
 
 
 def _input_spec(spec: "ServingSpec", rows=None):
-    import tensorflow as tf
-
-    return tf.TensorSpec((None, rows, len(spec.inputs)), tf.float32, name="raw_window")
+    """The serving model's input signature (`spec.input_signature`: a classifier's differs)."""
+    return spec.input_signature(rows)
 
 
 @_register
@@ -159,6 +158,7 @@ class Keras(ExportFormat):
     def runner(cls, path):
         import keras
 
+        import lstm_app.models.classifier
         import lstm_app.models.layers  # noqa: F401  (registers GateLSTM)
         from lstm_app.serving.graph import ToModelInputs, ToOriginalUnits  # registered too
 
@@ -193,7 +193,9 @@ class SavedModel(ExportFormat):
 
         archive = keras.export.ExportArchive()
         archive.track(serving_model)
-        forward = tf.function(lambda x: serving_model(x, training=False), jit_compile=True)
+        forward = tf.function(
+            lambda x: serving_model(x, training=False), jit_compile=spec.compiles_with_xla
+        )
         archive.add_endpoint("serve", forward, input_signature=[_input_spec(spec)])
         tmp = path.with_name(f".tmp-{path.name}")
         shutil.rmtree(tmp, ignore_errors=True)
@@ -275,10 +277,10 @@ class TFLite(ExportFormat):
         import tensorflow as tf
 
         from lstm_app.runs.rundir import write_atomic
-        from lstm_app.serving.graph import build_serving_model, unrolled_copy
+        from lstm_app.serving.graph import unrolled_copy
 
         unrolled = unrolled_copy(model, time_steps=spec.input_width)
-        fixed = build_serving_model(unrolled, spec, time_steps=spec.rows)
+        fixed = spec.serving_model(unrolled, time_steps=spec.rows)
         with tempfile.TemporaryDirectory() as tmp:
             with _quiet_tensorflow():
                 fixed.export(tmp, verbose=False)

@@ -83,6 +83,20 @@ class ServingSpec:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
+    compiles_with_xla = True  # the SavedModel's serve function is XLA-compiled
+
+    def input_signature(self, rows: int | None = None):
+        """The serving model's input, a `tf.TensorSpec` `(batch, rows, inputs)` float32."""
+        import tensorflow as tf
+
+        return tf.TensorSpec((None, rows, len(self.inputs)), tf.float32, name="raw_window")
+
+    def serving_model(self, model, time_steps: int | None = None):
+        """`model` wrapped for serving (`lstm_app.serving.graph.build_serving_model`)."""
+        from lstm_app.serving.graph import build_serving_model
+
+        return build_serving_model(model, self, time_steps)
+
     @classmethod
     def from_dict(cls, values: dict) -> "ServingSpec":
         fields = {f.name for f in dataclasses.fields(cls)}

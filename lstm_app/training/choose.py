@@ -27,7 +27,7 @@ def validation_mae(cfg: Config, data: PreparedData) -> float:
     """Trains the model of `cfg` on `data` as a run would (its callbacks writing into a
     temporary directory) and returns its validation MAE, original units, scored windows only.
     Raises RunFailedError if the loss diverges."""
-    model = new_model(cfg, data.feature_names)
+    model = new_model(cfg, data)
     with tempfile.TemporaryDirectory() as tmp:
         callbacks = make_callbacks(cfg.training.callbacks, Path(tmp), saves=model)
         model, history = fit_model(cfg, data, callbacks, verbose=0, model=model)

@@ -18,10 +18,12 @@ import tensorflow as tf
 
 from lstm_app.config.schema import LOSSES, OPTIMIZERS, CallbacksConfig, Config, TrainingConfig
 from lstm_app.data.prepare import PreparedData, SplitData, every_stride, join_splits
+from lstm_app.data.sequences import PreparedSequences
 from lstm_app.data.shards import ShardedPanel, stream_dataset
 from lstm_app.data.windows import make_dataset
 from lstm_app.errors import RunFailedError
 from lstm_app.models.build import build_model
+from lstm_app.models.classifier import CrossEntropy, build_classifier
 from lstm_app.models.heads import GaussianHead, GaussianNLL, PinballLoss, QuantileHead
 from lstm_app.registry import load_object
 from lstm_app.runs.rundir import RunDir, write_atomic
@@ -62,6 +64,8 @@ def _loss(model: keras.Model, name: str):
         return PinballLoss(model.layers[-1].levels)
     if name == "gaussian":
         return GaussianNLL()
+    if name == "cross_entropy":
+        return CrossEntropy()
     return LOSSES[name]
 
 
@@ -83,12 +87,15 @@ def training_model(model: keras.Model, training: TrainingConfig) -> keras.Model:
     return model if twin is None else _compile(twin, model.optimizer, training)
 
 
-def new_model(cfg: Config, feature_names) -> keras.Model:
-    """The compiled model of `cfg` for inputs named `feature_names`, its weights drawn from
+def new_model(cfg: Config, data) -> keras.Model:
+    """The compiled model of `cfg` for prepared `data` (a forecast's inputs, named by its
+    `feature_names`; a classification's classes, scaler or vocabulary), its weights drawn from
     seed `cfg.seed`, built in the scope of the `training.distribute` strategy (if any)."""
     keras.utils.set_random_seed(cfg.seed)
     with model_scope(strategy_of(cfg.training.distribute)):
-        return compile_model(build_model(cfg, feature_names), cfg.training)
+        if isinstance(data, PreparedSequences):
+            return compile_model(build_classifier(cfg, data), cfg.training)
+        return compile_model(build_model(cfg, data.feature_names), cfg.training)
 
 
 def _settings(callback_config) -> dict:
@@ -236,11 +243,69 @@ def _quantile_columns(model: keras.Model, outputs: np.ndarray, levels) -> np.nda
     return outputs[..., :1] + outputs[..., 1:] * z
 
 
+def class_weights(data: PreparedSequences) -> np.ndarray:
+    """`(classes,)` `training.class_weights: balanced`: n / (classes * count) of each class in
+    the train split, so that every class weighs as much in the loss (a class absent: 0)."""
+    counts = data.counts("train").astype(np.float64)
+    n, k = counts.sum(), len(counts)
+    return np.divide(n, k * counts, out=np.zeros_like(counts), where=counts > 0)
+
+
+def sequence_dataset(
+    data: PreparedSequences,
+    split: str,
+    batch_size: int,
+    shuffle: bool = False,
+    seed: int = 0,
+    epoch=0,
+    weights: np.ndarray | None = None,
+):
+    """A `tf.data.Dataset` of one epoch of `(inputs, classes)` batches of `split` (with
+    `weights` `(classes,)`, `(inputs, classes, weight)`); with `shuffle`, the order of epoch e
+    is drawn from `(seed, e)` alone (as `make_dataset`: a resumed run sees the same batches).
+    Inputs: raw sequences `(batch, max_length, features)` NaN-padded, or texts `(batch,)`."""
+    inputs, labels = data.inputs[split], data.labels[split]
+    n = len(labels)
+    x = tf.constant(inputs.astype(str) if data.is_text else inputs)
+    y = tf.constant(labels)
+    w = None if weights is None else tf.constant(weights[labels], tf.float32)
+
+    def gather(rows):
+        if w is None:
+            return tf.gather(x, rows), tf.gather(y, rows)
+        return tf.gather(x, rows), tf.gather(y, rows), tf.gather(w, rows)
+
+    def shuffled(_):
+        key = tf.stack(
+            [tf.constant(seed, tf.int64), tf.cast(tf.convert_to_tensor(epoch), tf.int64)]
+        )
+        rows = tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64), seed=key)
+        return tf.data.Dataset.from_tensor_slices(rows).batch(batch_size)
+
+    if shuffle:
+        batches = tf.data.Dataset.from_tensors(0).flat_map(shuffled)
+    else:
+        batches = tf.data.Dataset.range(n).batch(batch_size)
+    batches = batches.apply(tf.data.experimental.assert_cardinality(math.ceil(n / batch_size)))
+    return batches.map(gather).prefetch(tf.data.AUTOTUNE)
+
+
+def class_probabilities(model: keras.Model, data: PreparedSequences, split: str, batch_size):
+    """`(k, classes)` the model's probabilities for every sequence of `split`, in order."""
+    return model.predict(sequence_dataset(data, split, batch_size), verbose=0)
+
+
 def training_datasets(cfg: Config, data, epoch):
     """`(train, val)` datasets of one epoch each: of `data`'s splits (a PreparedData), or read
     shard by shard (a ShardedPanel, `data.stream`); the train order is drawn from
     `(cfg.seed, epoch)`."""
     training = cfg.training
+    if isinstance(data, PreparedSequences):
+        weights = class_weights(data) if training.class_weights == "balanced" else None
+        train = sequence_dataset(
+            data, "train", training.batch_size, training.shuffle, cfg.seed, epoch, weights
+        )
+        return train, sequence_dataset(data, "val", training.batch_size)
     if isinstance(data, ShardedPanel):
         train = stream_dataset(
             data,
@@ -279,8 +344,10 @@ def fit_model(
     keras.utils.set_random_seed(cfg.seed)
     training = cfg.training
     if model is None:
-        model = new_model(cfg, data.feature_names)
-    trainee = training_model(model, training)  # model, or its fused twin (same variables)
+        model = new_model(cfg, data)
+    # model, or its fused twin (same variables); masked sequences: model (the twin has no mask)
+    masked = isinstance(data, PreparedSequences)
+    trainee = model if masked else training_model(model, training)
     for callback in callbacks:
         fused = trainee is not model
         if isinstance(callback, BestCheckpoint) and fused and callback.saves is not model:

@@ -61,7 +61,7 @@ def fit_in_run(
         chief gets the model outside the strategy (`local_copy`): evaluating it needs no worker.
     """
     training = cfg.training
-    model, state = new_model(cfg, data.feature_names), {"epochs": 0}
+    model, state = new_model(cfg, data), {"epochs": 0}
     several = is_multi_worker(model.distribute_strategy)
     if resume:
         # several workers: the last epoch they all saved (a collective: every worker asks)
