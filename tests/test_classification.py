@@ -461,4 +461,13 @@ def test_predict_refuses_a_csv_without_the_model_s_columns(vowel_run, tmp_path):
     )
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "column 'lpc2' (data.features) not found" in done.stderr, done.stderr
+    empty = tmp_path / "empty.csv"  # no sequence at all
+    empty.write_text("sample_id,t," + ",".join(FEATURES) + "\n")
+    done = subprocess.run(
+        [LSTM_PREDICT, "--model", run / "export", "--input", empty],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 2 and "no rows under the header" in done.stderr, done.stderr
     keras.backend.clear_session()

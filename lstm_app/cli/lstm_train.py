@@ -185,9 +185,6 @@ def main(argv=None) -> int:
         cfg = load_config(args.config, args.overrides)
         if cfg.task == "classification":  # labelled sequences: read and checked now
             data = prepare_sequences(cfg.data, cfg.seed)
-            if args.check:
-                print(sequence_check_summary(args.config, data))
-                return 0
             candidates = {}
         elif cfg.data.stream:  # a panel read shard by shard: its ids and labels checked now
             sharded = scan_shards(cfg.data)
@@ -216,6 +213,9 @@ def main(argv=None) -> int:
         if problem:
             raise UserInputError(f"{args.config}: {problem}")
         cluster = _cluster(cfg, args)
+        if args.check and cfg.task == "classification":
+            print(sequence_check_summary(args.config, data))
+            return 0
         if args.check:
             print(check_summary(args.config, next(iter(candidates.values()))))
             if data is None:
