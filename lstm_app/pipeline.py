@@ -620,8 +620,9 @@ def _sequence_gates(model: keras.Model, data, shown: int = 8):
     ]
     ids = ", ".join(str(i) for i in data.ids["test"][rows])
     classes = np.asarray(data.classes, dtype=object)[data.labels["test"][rows]]
+    unit = "words" if data.is_text else "steps"
     title = (
-        f"Gates on {len(rows)} test sequences of {length} steps ({ids}); heatmaps: the last "
+        f"Gates on {len(rows)} test sequences of {length} {unit} ({ids}); heatmaps: the last "
         f"(class {classes[-1]}), units (rows) by time steps (columns)"
     )
     return traces, title
