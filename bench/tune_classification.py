@@ -47,6 +47,12 @@ CANDIDATES = {
             "model.layers=[{type: lstm, units: 64}, {type: dense, units: auto}]",
             "training.batch_size=16",
         ],
+        # round 3: read both ways (bidirectional)
+        "bidirectional lstm 64, dropout 0.3": [
+            "model.layers.0.units=64",
+            "model.layers.0.bidirectional=true",
+        ],
+        "bidirectional lstm 128, dropout 0.3": ["model.layers.0.bidirectional=true"],
     },
     "basic_motions": {
         "lstm 64, lr 0.003": [],
@@ -74,6 +80,7 @@ def main() -> None:
     parser.add_argument("config", nargs="?", choices=sorted(CANDIDATES))
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--list", action="store_true")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="these candidates alone")
     args = parser.parse_args()
     if args.list or args.config is None:
         for name, candidates in CANDIDATES.items():
@@ -82,6 +89,8 @@ def main() -> None:
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs")
     print(f"{'candidate':<36} {'val accuracy':>22} {'val log loss':>24} {'epochs':>7}")
     for name, overrides in CANDIDATES[args.config].items():
+        if args.only and name not in args.only:
+            continue
         accuracy, loss, epochs, started = [], [], [], time.time()
         for seed in range(args.seeds):
             cfg = load_config(

@@ -199,16 +199,23 @@ def test_balanced_class_weights(vowels, tmp_path):
     np.testing.assert_allclose((weights * counts).sum(), counts.sum())  # the same total weight
 
 
-def test_a_sequence_gives_the_same_probabilities_alone_and_padded(vowels):
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_a_sequence_gives_the_same_probabilities_alone_and_padded(vowels, bidirectional):
     """The padding is masked: a sequence padded with NaN beside longer ones (and with its
-    padding changed to more NaN steps) gives what it gives alone, unpadded."""
+    padding changed to more NaN steps) gives what it gives alone, unpadded; read backwards
+    too (a bidirectional layer starts its backward pass at the sequence's own end)."""
     cfg = config_from_dict(
         vowel_config(
             vowels,
             model={
                 "layers": [
-                    {"type": "lstm", "units": 8, "return_sequences": True},
-                    {"type": "gate_lstm", "units": 8},
+                    {
+                        "type": "lstm",
+                        "units": 8,
+                        "return_sequences": True,
+                        "bidirectional": bidirectional,
+                    },
+                    {"type": "gate_lstm", "units": 8, "bidirectional": bidirectional},
                     {"type": "dense", "units": "auto"},
                 ]
             },
@@ -258,11 +265,16 @@ def test_binary_cross_entropy_of_two_classes():
 
 @pytest.fixture(scope="module")
 def vowel_run(vowels, tmp_path_factory):
-    """A GateLSTM classifier trained by lstm-train, exported in every format."""
+    """A bidirectional GateLSTM classifier trained by lstm-train, exported in every format."""
     folder = tmp_path_factory.mktemp("vowel_run")
     raw = vowel_config(
         vowels,
-        model={"layers": [{"type": "gate_lstm", "units": 8}, {"type": "dense", "units": "auto"}]},
+        model={
+            "layers": [
+                {"type": "gate_lstm", "units": 8, "bidirectional": True},
+                {"type": "dense", "units": "auto"},
+            ]
+        },
         training={"callbacks": {"checkpoint": {"enabled": True}}},
         export={"formats": ["keras", "saved_model", "onnx", "tflite"]},
     )

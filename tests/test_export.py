@@ -367,3 +367,33 @@ def test_tflite_names_its_fixed_rows_in_its_own_words(exported):
         f"rows are fixed), got windows of {rows + 1}; give the last {rows} rows of each"
     )
     assert forecaster.run(np.zeros((2, rows, columns), np.float32)).shape == (2, HORIZON)
+
+
+@pytest.mark.slow
+def test_a_bidirectional_forecaster_exports_to_every_format(tmp_path):
+    """`bidirectional: true` wraps the layer in keras.layers.Bidirectional: TFLite unrolls
+    both directions, and every format forecasts what the trained model forecasts."""
+    raw = tiny_config_dict(
+        model={
+            "layers": [
+                {"type": "lstm", "units": 8, "bidirectional": True},
+                {"type": "dense", "units": 1},
+            ]
+        },
+        training={"epochs": 1},
+        export={"formats": list(FORMATS.names())},
+    )
+    result = train(config_from_dict(raw), tmp_path / "run", verbose=0)
+    assert isinstance(result.model.layers[0], keras.layers.Bidirectional)
+    out = tmp_path / "run" / "export"
+    keras_model = keras.models.load_model(out / "model.keras")
+    windows = np.random.default_rng(0).normal(50, 10, size=(4, 12, 1)).astype("float32")
+    for name in FORMATS.names():
+        forecaster = load_forecaster(out / FORMATS[name].artefact)
+        rows = forecaster.spec.rows
+        np.testing.assert_allclose(
+            forecaster.run(windows[:, -rows:]),
+            np.asarray(keras_model(windows[:, -rows:])),
+            rtol=1e-4,
+            err_msg=name,
+        )

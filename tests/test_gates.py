@@ -72,3 +72,18 @@ def test_trace_gates_feeds_each_layer_what_it_gets_in_the_model(tmp_path):
 def test_model_without_gate_layers_has_no_trace():
     model = keras.Sequential([keras.Input((None, 1)), keras.layers.LSTM(3), keras.layers.Dense(1)])
     assert trace_gates(model, np.zeros((2, 5, 1), "float32")) == []
+
+
+def test_a_bidirectional_gate_layer_is_traced_both_ways():
+    wrapper = keras.layers.Bidirectional(GateLSTM(UNITS, return_sequences=True))
+    model = keras.Sequential([keras.Input((None, FEATURES)), wrapper, keras.layers.Dense(1)])
+    x = _windows()
+    forward, backward = trace_gates(model, x)
+    assert (forward.layer, backward.layer) == (
+        wrapper.forward_layer.name,
+        wrapper.backward_layer.name,
+    )
+    outputs = keras.Model(model.inputs, wrapper.output).predict(x, verbose=0)  # (.., 2 units)
+    np.testing.assert_allclose(forward.hidden, outputs[..., :UNITS], atol=1e-5)
+    # the backward layer's outputs, back in input time order, as the trace gives them
+    np.testing.assert_allclose(backward.hidden, outputs[..., UNITS:], atol=1e-5)

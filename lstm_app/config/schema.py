@@ -418,6 +418,9 @@ class RecurrentLayerConfig:
     recurrent_activation: Activation = "sigmoid"
     dropout: float = bounded(0.0, ge=0, lt=1)  # on the inputs
     recurrent_dropout: float = bounded(0.0, ge=0, lt=1)  # on the recurrent state
+    # read the sequence forwards and backwards (keras.layers.Bidirectional), the two outputs
+    # concatenated: 2 x units out; trains unfused
+    bidirectional: bool = False
 
 
 GateVariant = Literal[tuple(VARIANTS)]  # the variants of lstm_app.models.layers.GateLSTM

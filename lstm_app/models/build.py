@@ -20,9 +20,12 @@ from lstm_app.registry import load_object
 
 
 def build_layer(layer_config) -> keras.layers.Layer:
-    """One Keras layer from one entry of `model.layers`: its keys are the layer's arguments."""
+    """One Keras layer from one entry of `model.layers`: its keys are the layer's arguments
+    (`bidirectional: true` wraps a recurrent layer in `keras.layers.Bidirectional`)."""
     arguments = dataclasses.asdict(layer_config)
     layer_class = load_object(LAYER_TYPES[arguments.pop("type")].keras)
+    if arguments.pop("bidirectional", False):
+        return keras.layers.Bidirectional(layer_class(**arguments))
     return layer_class(**arguments)
 
 

@@ -47,8 +47,22 @@ class GateTrace:
 
 
 def gate_layers(model: keras.Model) -> list[GateLSTM]:
-    """The model's GateLSTM layers, in order."""
-    return [layer for layer in model.layers if isinstance(layer, GateLSTM)]
+    """The model's GateLSTM layers, in order (a bidirectional one's forward, then backward)."""
+    return [layer for _, layer in _fed_gate_layers(model)]
+
+
+def _fed_gate_layers(model: keras.Model) -> list[tuple[keras.layers.Layer, GateLSTM]]:
+    """`(fed, layer)` of each GateLSTM layer: `fed` is the model's layer whose input it reads,
+    itself or the `keras.layers.Bidirectional` that wraps it."""
+    found = []
+    for layer in model.layers:
+        if isinstance(layer, GateLSTM):
+            found.append((layer, layer))
+        elif isinstance(layer, keras.layers.Bidirectional):
+            for inner in (layer.forward_layer, layer.backward_layer):
+                if isinstance(inner, GateLSTM):
+                    found.append((layer, inner))
+    return found
 
 
 def trace_layer(layer: GateLSTM, sequences: np.ndarray) -> GateTrace:
@@ -92,8 +106,8 @@ def trace_gates(model: keras.Model, windows: np.ndarray) -> list[GateTrace]:
     Each layer is fed what it receives inside the model (the previous layers' outputs).
     """
     traces = []
-    for layer in gate_layers(model):
-        fed = layer.input
+    for wrapper, layer in _fed_gate_layers(model):
+        fed = wrapper.input
         if isinstance(fed, list | tuple):  # a masked input is [sequences, mask]
             fed = fed[0]
         feed = keras.Model(model.inputs, fed)

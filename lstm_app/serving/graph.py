@@ -171,6 +171,9 @@ def unrolled_copy(model: keras.Model, time_steps: int) -> keras.Model:
         config = layer.get_config()
         if "unroll" in config:
             config["unroll"] = True
+        for inner in ("layer", "backward_layer"):  # keras.layers.Bidirectional's two
+            if isinstance(config.get(inner), dict) and "unroll" in config[inner]["config"]:
+                config[inner]["config"]["unroll"] = True
         return layer.__class__.from_config(config)
 
     inputs = keras.Input((time_steps, model.input_shape[-1]))
