@@ -16,6 +16,10 @@ names every file) gets:
     gates.png       the gates of each gate_lstm layer on the test windows (gate_lstm models only)
     best.keras      the best model by the monitored loss (with the checkpoint callback only)
     export/         the model in the formats of `export.formats`, with metadata.json
+
+A classification (`task: classification`) writes `predictions.csv` (each test sequence's
+classes and probabilities) and `confusion.png` instead of forecasts.csv and forecast.png, and
+its metrics.json holds the classifier's metrics and its baselines'.
 """
 
 import contextlib
