@@ -28,9 +28,7 @@ CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 CANDIDATES = {
     "japanese_vowels": {  # round 1 (lr 0.003 base) chose lr 0.01; round 2 (this) chose
         # 128 units with dropout, the shipped config
-        "lstm 64, lr 0.01": [
-            "model.layers=[{type: lstm, units: 64}, {type: dense, units: auto}]"
-        ],
+        "lstm 64, lr 0.01": ["model.layers=[{type: lstm, units: 64}, {type: dense, units: auto}]"],
         "lstm 64, lr 0.003": [
             "model.layers=[{type: lstm, units: 64}, {type: dense, units: auto}]",
             "training.learning_rate=0.003",
