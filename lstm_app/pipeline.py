@@ -477,14 +477,18 @@ def _fit_evaluate_write_classification(cfg: Config, run: RunDir, data, verbose, 
     stopping and checkpoints on the val ones), scored on each split, beside the baselines on
     the same test split; `metrics.json`, `predictions.csv`, `confusion.png` (and `gates.png`
     for GateLSTM layers)."""
-    from lstm_app.evaluation.classification import plot_confusion
+    from lstm_app.evaluation.classification import (
+        classification_report,
+        plot_confusion,
+        prediction_table,
+    )
     from lstm_app.training.fit import class_probabilities
 
     data = data or prepare_sequences(cfg.data, cfg.seed)
     model, history = fit_in_run(cfg, run, data, verbose, resume)
     batch_size = cfg.training.batch_size
     probabilities = {name: class_probabilities(model, data, name, batch_size) for name in SPLITS}
-    metrics = classification_report(cfg, data, probabilities)
+    metrics = classification_report(data, probabilities, cfg.data.tokenizer.max_tokens, cfg.seed)
     run.write_scalers(_sequence_scalers(data))
     run.write_file(
         RunDir.PREDICTIONS,
@@ -502,88 +506,6 @@ def _fit_evaluate_write_classification(cfg: Config, run: RunDir, data, verbose, 
     if cfg.export.formats:
         _export_whole(model, run, cfg.export.formats)
     return TrainResult(run.path, model, history, metrics, probabilities, data)
-
-
-def classification_report(cfg: Config, data, probabilities: dict) -> dict:
-    """`metrics.json` of a classification: the model's metrics on each split (`test` in full,
-    with the confusion matrix), the baselines' on the same test split, and what the data was."""
-    from lstm_app.data.sequences import resample
-    from lstm_app.evaluation.classification import (
-        bag_of_words,
-        classification_metrics,
-        majority_class,
-        nearest_neighbour,
-    )
-
-    classes, labels = data.classes, data.labels
-    k, test = len(classes), labels["test"]
-    scores = {
-        name: classification_metrics(labels[name], p, classes) for name, p in probabilities.items()
-    }
-    baselines = {"majority": majority_class(labels["train"], len(test), k)}
-    if data.is_text:
-        baselines["bag_of_words"] = bag_of_words(
-            data.inputs["train"],
-            labels["train"],
-            data.inputs["test"],
-            k,
-            max_tokens=cfg.data.tokenizer.max_tokens,
-            seed=cfg.seed,
-        )
-    else:  # scaled as the model scales them, each resampled to max_length steps
-        scaler, raw = data.scaler, data.raw
-        fixed = {
-            name: resample(
-                [scaler.transform(raw.values[i][: data.max_length]) for i in data.parts[name]],
-                data.max_length,
-            )
-            for name in ("train", "test")
-        }
-        baselines["nearest_neighbour"] = nearest_neighbour(
-            fixed["train"], labels["train"], fixed["test"], k
-        )
-    short = ("accuracy", "balanced_accuracy", "macro_f1", "log_loss")
-    return {
-        "task": "classification",
-        "classes": list(classes),
-        "loss": "binary cross-entropy" if k == 2 else "sparse categorical cross-entropy",
-        "test": {**scores["test"], "sequences": len(test)},
-        **{name: {m: scores[name][m] for m in short} for name in ("train", "val")},
-        "baselines": {
-            name: classification_metrics(test, p, classes) for name, p in baselines.items()
-        },
-        "data": {
-            "sequences": {name: len(labels[name]) for name in SPLITS},
-            "class_counts": {
-                name: dict(zip(classes, map(int, data.counts(name)), strict=True))
-                for name in SPLITS
-            },
-            "inputs": list(data.feature_names),
-            "max_length": data.max_length,
-            "lengths": {
-                name: [int(data.lengths[name].min()), int(data.lengths[name].max())]
-                for name in SPLITS
-            },
-            "truncated": data.truncated,
-            **({"vocabulary": len(data.vocabulary) + 2} if data.is_text else {}),
-        },
-    }
-
-
-def prediction_table(data, probabilities: np.ndarray) -> pd.DataFrame:
-    """`predictions.csv`: each test sequence's id, actual and predicted class, and the
-    probability of every class (`p_<class>`)."""
-    classes = np.asarray(data.classes, dtype=object)
-    table = pd.DataFrame(
-        {
-            "id": data.ids["test"],
-            "actual": classes[data.labels["test"]],
-            "predicted": classes[np.argmax(probabilities, axis=1)],
-        }
-    )
-    for k, name in enumerate(data.classes):
-        table[f"p_{name}"] = probabilities[:, k]
-    return table
 
 
 def _sequence_scalers(data) -> dict:

@@ -1,11 +1,13 @@
 """Metrics of a classifier on a test split, and the baselines it must beat on the same split
-(issue 19): numpy only, labels as integer codes `0 .. n_classes - 1`
+(`task: classification`): labels as integer codes `0 .. n_classes - 1`
 (`lstm_app.data.sequences.LabelEncoding`).
 
     report = classification_metrics(actual, probabilities, classes)
     majority = majority_class(train_codes, n_test, n_classes)              # (n_test, n_classes)
     nearest = nearest_neighbour(train_x, train_codes, test_x, n_classes)   # 1-NN, Euclidean
     words = bag_of_words(train_texts, train_codes, test_texts, n_classes)  # text: logistic
+    metrics = classification_report(data, probabilities, max_tokens, seed) # metrics.json
+    table = prediction_table(data, probabilities["test"])                 # predictions.csv
 
 Metrics: accuracy; balanced accuracy (the mean recall over the classes present in the test
 split); macro F1 (over every class, 0 for a class never predicted nor present); each class's
@@ -14,6 +16,9 @@ loss (mean -log p(actual class), probabilities clipped to [1e-15, 1]).
 """
 
 import numpy as np
+import pandas as pd
+
+from lstm_app.data.sequences import SPLITS, resample
 
 EPSILON = 1e-15  # log loss: the smallest probability counted (as scikit-learn's default)
 
@@ -159,3 +164,84 @@ def plot_confusion(matrices: dict, classes, path) -> None:
         ax.set_ylabel("actual")
     fig.colorbar(image, ax=list(axes), fraction=0.04, label="share of the actual class")
     fig.savefig(path, format="png", dpi=90)
+
+
+def classification_report(data, probabilities: dict, max_tokens: int, seed: int) -> dict:
+    """`metrics.json` of a classification: the model's metrics on each split (`test` in full,
+    with the confusion matrix), the baselines' on the same test split, and what the data was.
+
+    Args:
+        data: the PreparedSequences the model was trained and evaluated on.
+        probabilities: `{split: (k, classes)}` the model's class probabilities.
+        max_tokens, seed: the bag-of-words baseline's vocabulary size and seed (text only).
+    """
+
+    classes, labels = data.classes, data.labels
+    k, test = len(classes), labels["test"]
+    scores = {
+        name: classification_metrics(labels[name], p, classes) for name, p in probabilities.items()
+    }
+    baselines = {"majority": majority_class(labels["train"], len(test), k)}
+    if data.is_text:
+        baselines["bag_of_words"] = bag_of_words(
+            data.inputs["train"],
+            labels["train"],
+            data.inputs["test"],
+            k,
+            max_tokens=max_tokens,
+            seed=seed,
+        )
+    else:  # scaled as the model scales them, each resampled to max_length steps
+        scaler, raw = data.scaler, data.raw
+        fixed = {
+            name: resample(
+                [scaler.transform(raw.values[i][: data.max_length]) for i in data.parts[name]],
+                data.max_length,
+            )
+            for name in ("train", "test")
+        }
+        baselines["nearest_neighbour"] = nearest_neighbour(
+            fixed["train"], labels["train"], fixed["test"], k
+        )
+    short = ("accuracy", "balanced_accuracy", "macro_f1", "log_loss")
+    return {
+        "task": "classification",
+        "classes": list(classes),
+        "loss": "binary cross-entropy" if k == 2 else "sparse categorical cross-entropy",
+        "test": {**scores["test"], "sequences": len(test)},
+        **{name: {m: scores[name][m] for m in short} for name in ("train", "val")},
+        "baselines": {
+            name: classification_metrics(test, p, classes) for name, p in baselines.items()
+        },
+        "data": {
+            "sequences": {name: len(labels[name]) for name in SPLITS},
+            "class_counts": {
+                name: dict(zip(classes, map(int, data.counts(name)), strict=True))
+                for name in SPLITS
+            },
+            "inputs": list(data.feature_names),
+            "max_length": data.max_length,
+            "lengths": {
+                name: [int(data.lengths[name].min()), int(data.lengths[name].max())]
+                for name in SPLITS
+            },
+            "truncated": data.truncated,
+            **({"vocabulary": len(data.vocabulary) + 2} if data.is_text else {}),
+        },
+    }
+
+
+def prediction_table(data, probabilities: np.ndarray) -> pd.DataFrame:
+    """`predictions.csv`: each test sequence's id, actual and predicted class, and the
+    probability of every class (`p_<class>`)."""
+    classes = np.asarray(data.classes, dtype=object)
+    table = pd.DataFrame(
+        {
+            "id": data.ids["test"],
+            "actual": classes[data.labels["test"]],
+            "predicted": classes[np.argmax(probabilities, axis=1)],
+        }
+    )
+    for k, name in enumerate(data.classes):
+        table[f"p_{name}"] = probabilities[:, k]
+    return table
