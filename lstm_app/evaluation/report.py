@@ -187,16 +187,21 @@ def run_summary(metrics: dict, data: PreparedData, run: RunDir) -> str:
         lines.append(f"Backtest, {len(folds)} folds, test MAE mean +- std: {', '.join(parts)}.")
     if "intervals" in metrics:
         lines += interval_lines(metrics["intervals"])
-    lines.append(
-        f"Results: {run.path}/ ({RunDir.METRICS}, {RunDir.FORECAST_PLOT}, {RunDir.LOSS_PLOT}, "
-        f"{RunDir.MODEL}, ...)"
-    )
+    lines += _where_lines(run, (RunDir.FORECAST_PLOT, RunDir.LOSS_PLOT), "forecast")
+    return "\n".join(lines)
+
+
+def _where_lines(run: RunDir, files, verb: str) -> list[str]:
+    """Where a run's results are (`metrics.json`, `files`, the model) and, if it exported, how
+    to `verb` (forecast, classify) with the export."""
+    listed = ", ".join((RunDir.METRICS, *files, RunDir.MODEL))
+    lines = [f"Results: {run.path}/ ({listed}, ...)"]
     if run.export_dir.is_dir():
         lines.append(
-            f"Exported to {run.export_dir}/; forecast with: lstm-predict --model "
+            f"Exported to {run.export_dir}/; {verb} with: lstm-predict --model "
             f"{run.export_dir} --input CSV"
         )
-    return "\n".join(lines)
+    return lines
 
 
 def interval_lines(report: dict) -> list[str]:
@@ -354,13 +359,6 @@ def classification_run_summary(metrics: dict, data, run: RunDir) -> str:
         f"The model is {verdict} the best baseline ({BASELINE_LABELS[best[0]]}) by "
         f"{gap * 100:+.1f} accuracy points on the same test split."
     )
-    lines.append(
-        f"Results: {run.path}/ ({RunDir.METRICS}, {RunDir.PREDICTIONS}, {RunDir.CONFUSION_PLOT}, "
-        f"{RunDir.LOSS_PLOT}, {RunDir.MODEL}, ...)"
-    )
-    if run.export_dir.is_dir():
-        lines.append(
-            f"Exported to {run.export_dir}/; classify with: lstm-predict --model "
-            f"{run.export_dir} --input CSV"
-        )
+    files = (RunDir.PREDICTIONS, RunDir.CONFUSION_PLOT, RunDir.LOSS_PLOT)
+    lines += _where_lines(run, files, "classify")
     return "\n".join(lines)

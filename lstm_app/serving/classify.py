@@ -22,6 +22,7 @@ import pandas as pd
 from lstm_app.errors import DataError, UserInputError, first_line
 from lstm_app.runs.rundir import RunDir, write_json
 from lstm_app.serving.formats import CARD, FORMATS, config_sha256
+from lstm_app.serving.spec import spec_from_dict
 
 TEXT_FORMATS = ("keras", "saved_model")  # a text model's string ops convert to no other
 BATCH_SIZE = 1024  # sequences per run of the model
@@ -78,9 +79,7 @@ class ClassifierSpec:
 
     @classmethod
     def from_dict(cls, values: dict) -> "ClassifierSpec":
-        fields = {f.name for f in dataclasses.fields(cls)}
-        values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
-        return cls(**{k: v for k, v in values.items() if k in fields})
+        return spec_from_dict(cls, values)
 
     @classmethod
     def from_run(cls, run: RunDir) -> "ClassifierSpec":

@@ -14,6 +14,14 @@ from lstm_app.errors import UserInputError
 from lstm_app.runs.rundir import RunDir
 
 
+def spec_from_dict(cls, values: dict):
+    """A spec dataclass `cls` from its `to_dict` (read back from JSON: lists become tuples,
+    keys it does not know are ignored)."""
+    fields = {f.name for f in dataclasses.fields(cls)}
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+    return cls(**{k: v for k, v in values.items() if k in fields})
+
+
 @dataclass(frozen=True)
 class ServingSpec:
     """What the serving model needs to know about the data.
@@ -99,9 +107,7 @@ class ServingSpec:
 
     @classmethod
     def from_dict(cls, values: dict) -> "ServingSpec":
-        fields = {f.name for f in dataclasses.fields(cls)}
-        values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
-        return cls(**{k: v for k, v in values.items() if k in fields})
+        return spec_from_dict(cls, values)
 
     @classmethod
     def from_run(cls, run_dir) -> "ServingSpec":
