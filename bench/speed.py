@@ -117,8 +117,11 @@ def bare_fit(
     return rate(timer.times, windows)
 
 
-def ours(layer: str, windows: int, width: int, batch: int, epochs: int, **training_options):
-    """`lstm-train`'s training path on a series cut into `windows` training windows."""
+def ours(
+    layer: str, windows: int, width: int, batch: int, epochs: int, verbose=0, **training_options
+):
+    """`lstm-train`'s training path on a series cut into `windows` training windows (`verbose`:
+    Keras's fit verbosity, 0 as `lstm-train --quiet`)."""
     # a train split (70%) of `windows` windows, and val and test splits of one window at least
     length = max(int((windows + width) / 0.7) + 3 * width, int((width + 1) / 0.15) + 10)
     raw = {
@@ -144,7 +147,7 @@ def ours(layer: str, windows: int, width: int, batch: int, epochs: int, **traini
     with tempfile.TemporaryDirectory() as run_dir:
         callbacks = make_callbacks(cfg.training.callbacks, Path(run_dir))
         callbacks += [ResumePoint(run_dir, list(callbacks)), timer]
-        fit_model(cfg, data, callbacks, verbose=0)
+        fit_model(cfg, data, callbacks, verbose=verbose)
     return rate(timer.times, data.splits["train"].n_windows)
 
 
