@@ -350,6 +350,15 @@ def _export_whole(model: keras.Model, run: RunDir, formats) -> None:
     os.replace(tmp, final)
 
 
+def _write_model_metrics_export(cfg: Config, run: RunDir, model: keras.Model, metrics: dict):
+    """Every job's last writes: `model.keras`, `metrics.json` (NaN and infinities as null),
+    then the export of `export.formats`, if any."""
+    run.write_file(RunDir.MODEL, model.save)
+    run.write_metrics(finite_or_none(metrics))
+    if cfg.export.formats:
+        _export_whole(model, run, cfg.export.formats)
+
+
 def _fit_evaluate_write_panel(cfg: Config, run: RunDir, panel, verbose, resume):
     """The job for a panel (`data.series_id`): one model trained on the windows of every
     series, each series forecast and scored on its own test block, the panel summarised."""
@@ -381,10 +390,7 @@ def _fit_evaluate_write_panel(cfg: Config, run: RunDir, panel, verbose, resume):
     run.write_file(
         RunDir.FORECAST_PLOT, lambda path: plot_panel_forecast(panel, forecasts, table, path)
     )
-    run.write_file(RunDir.MODEL, model.save)
-    run.write_metrics(finite_or_none(metrics))
-    if cfg.export.formats:
-        _export_whole(model, run, cfg.export.formats)
+    _write_model_metrics_export(cfg, run, model, metrics)
     return TrainResult(run.path, model, history, metrics, {"test": forecasts}, panel)
 
 
@@ -435,10 +441,7 @@ def _fit_evaluate_write_streamed(cfg: Config, run: RunDir, verbose, resume):
             f"test split, read in {len(sharded.paths)} shards",
         ),
     )
-    run.write_file(RunDir.MODEL, model.save)
-    run.write_metrics(finite_or_none(metrics))
-    if cfg.export.formats:
-        _export_whole(model, run, cfg.export.formats)
+    _write_model_metrics_export(cfg, run, model, metrics)
     return TrainResult(run.path, model, history, metrics, {}, sharded)
 
 
@@ -501,10 +504,7 @@ def _fit_evaluate_write_classification(cfg: Config, run: RunDir, data, verbose, 
     traces, title = _sequence_gates(model, data)
     if traces:
         run.write_file(RunDir.GATES_PLOT, lambda path: plot_gates(traces, path, title=title))
-    run.write_file(RunDir.MODEL, model.save)
-    run.write_metrics(finite_or_none(metrics))
-    if cfg.export.formats:
-        _export_whole(model, run, cfg.export.formats)
+    _write_model_metrics_export(cfg, run, model, metrics)
     return TrainResult(run.path, model, history, metrics, probabilities, data)
 
 
@@ -602,8 +602,5 @@ def _fit_evaluate_write(cfg: Config, run: RunDir, data: PreparedData | None, ver
     if traces:
         title = "Gates on the last test window; heatmaps: units (rows) by time steps (columns)"
         run.write_file(RunDir.GATES_PLOT, lambda path: plot_gates(traces, path, title=title))
-    run.write_file(RunDir.MODEL, model.save)
-    run.write_metrics(finite_or_none(metrics))
-    if cfg.export.formats:
-        _export_whole(model, run, cfg.export.formats)
+    _write_model_metrics_export(cfg, run, model, metrics)
     return TrainResult(run.path, model, history, metrics, forecasts, data)

@@ -48,6 +48,13 @@ def sentences(tmp_path_factory) -> Path:
     return path
 
 
+def _with_sections(raw: dict, sections: dict) -> dict:
+    """`raw` with each of `sections` merged into its section of the same name."""
+    for name, values in sections.items():
+        raw[name] = {**raw.get(name, {}), **values}
+    return raw
+
+
 def vowel_config(path: Path, **sections) -> dict:
     raw = {
         "name": "vowels",
@@ -64,9 +71,7 @@ def vowel_config(path: Path, **sections) -> dict:
         "model": {"layers": [{"type": "lstm", "units": 8}, {"type": "dense", "units": "auto"}]},
         "training": {"epochs": 3, "batch_size": 8},
     }
-    for name, values in sections.items():
-        raw[name] = {**raw.get(name, {}), **values}
-    return raw
+    return _with_sections(raw, sections)
 
 
 def text_config(path: Path, **sections) -> dict:
@@ -89,9 +94,7 @@ def text_config(path: Path, **sections) -> dict:
         },
         "training": {"epochs": 2, "batch_size": 16},
     }
-    for name, values in sections.items():
-        raw[name] = {**raw.get(name, {}), **values}
-    return raw
+    return _with_sections(raw, sections)
 
 
 # --------------------------------------------------------------------------------------------
@@ -172,6 +175,14 @@ def test_the_original_split_is_kept_and_validation_carved_from_train():
     assert set(data.counts("val")) == {4}  # 15 % of each speaker's 30 train utterances
     assert data.max_length == 26 and data.truncated == {"train": 0, "val": 0, "test": 1}
     assert not set(data.ids["val"]) & set(data.ids["train"])
+
+
+def test_a_generous_max_length_pads_each_split_to_its_longest_sequence(vowels):
+    cfg = config_from_dict(vowel_config(vowels, data={"max_length": 1_000_000}))
+    data = prepare_sequences(cfg.data, cfg.seed)
+    assert data.max_length == 1_000_000 and set(data.truncated.values()) == {0}
+    for name in ("train", "val", "test"):  # not a million steps of NaN each
+        assert data.inputs[name].shape[1] == data.lengths[name].max()
 
 
 def test_an_unseen_test_label_is_named(vowels, tmp_path):
@@ -428,6 +439,18 @@ def test_rows_out_of_order_are_refused(vowels, tmp_path):
         vowel_config(path),
         "line 6, column 't' (data.order): sequence 'train_0000' has t 3 after 4",
     )
+
+
+def test_output_units_that_do_not_fit_the_classes_are_refused_before_anything_is_written(
+    vowels, tmp_path
+):
+    raw = vowel_config(vowels)
+    raw["model"]["layers"][-1]["units"] = 5
+    _refused(tmp_path, raw, "model.layers[1].units: the train split has 3 classes (1, 2, 3)")
+    config = write_yaml(tmp_path / "bad.yaml", raw)
+    done = lstm_train("--config", config, "--run-dir", tmp_path / "run", "--quiet")
+    assert done.returncode == 2 and "got 5" in done.stderr
+    assert not (tmp_path / "run").exists()
 
 
 def test_a_missing_label_is_refused(vowels, tmp_path):

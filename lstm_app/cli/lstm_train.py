@@ -24,7 +24,7 @@ from lstm_app.config.load import config_to_dict, load_config
 from lstm_app.data.choose import AUTO
 from lstm_app.data.panel import prepare_panel
 from lstm_app.data.prepare import prepare_candidates, prepare_data
-from lstm_app.data.sequences import prepare_sequences
+from lstm_app.data.sequences import output_units, prepare_sequences
 from lstm_app.data.shards import scan_shards
 from lstm_app.errors import RunFailedError, UserInputError
 from lstm_app.evaluation.backtest import check_folds
@@ -185,6 +185,7 @@ def main(argv=None) -> int:
         cfg = load_config(args.config, args.overrides)
         if cfg.task == "classification":  # labelled sequences: read and checked now
             data = prepare_sequences(cfg.data, cfg.seed)
+            output_units(cfg.model, data.classes)  # units that fit the classes, or one line
             candidates = {}
         elif cfg.data.stream:  # a panel read shard by shard: its ids and labels checked now
             sharded = scan_shards(cfg.data)

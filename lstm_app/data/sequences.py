@@ -19,7 +19,7 @@ import numpy as np
 
 from lstm_app.data.io import _is_missing, _labels, _line, _numbers, _require_column, read_csv
 from lstm_app.data.prepare import Scaler
-from lstm_app.errors import DataError
+from lstm_app.errors import DataError, UserInputError
 
 SPLITS = ("train", "val", "test")
 
@@ -53,7 +53,13 @@ class Sequences:
 
 
 def read_sequences(
-    path, sequence_id: str, order: str, features, label: str | None, split: str | None = None
+    path,
+    sequence_id: str,
+    order: str,
+    features,
+    label: str | None,
+    split: str | None = None,
+    frame=None,
 ) -> Sequences:
     """Reads the long CSV at `path` (one row per time step) into Sequences.
 
@@ -64,11 +70,12 @@ def read_sequences(
         label: the column of each sequence's label (the same on all its rows); None: no
             label (sequences to classify), every label "".
         split: an optional column saying each sequence's split: train, val or test.
+        frame: the file's table if already read (`lstm_app.data.io.read_csv`); else read here.
 
     DataError, naming the file's line and the column, for a missing column or cell, a cell
     that is not a number, rows of a sequence out of order, or a sequence with two labels.
     """
-    frame = read_csv(path)
+    frame = read_csv(path) if frame is None else frame
     if len(frame) == 0:
         raise DataError(f"{path}: no rows under the header; expected one row per time step")
     ids = _require_column(frame, sequence_id, "data.sequence_id", path)
@@ -287,11 +294,12 @@ class Texts:
         return len(self.ids)
 
 
-def read_texts(path, text: str, label: str | None, split: str | None = None) -> Texts:
-    """Reads the CSV at `path`, one labelled text per row (`label` None: texts to classify,
-    every label ""). DataError naming the line and the column for a missing column, an empty
-    text (a sequence of no words), a missing label or a split other than train/val/test."""
-    frame = read_csv(path)
+def read_texts(path, text: str, label: str | None, split: str | None = None, frame=None) -> Texts:
+    """Reads the CSV at `path` (or its table `frame`, if already read), one labelled text per
+    row (`label` None: texts to classify, every label ""). DataError naming the line and the
+    column for a missing column, an empty text (a sequence of no words), a missing label or a
+    split other than train/val/test."""
+    frame = read_csv(path) if frame is None else frame
     if len(frame) == 0:
         raise DataError(f"{path}: no rows under the header; expected one text per row")
     texts = _labels(_require_column(frame, text, "data.text", path))
@@ -360,7 +368,8 @@ class PreparedSequences:
 
     Attributes:
         ids: `{split: (k,)}` each sequence's id.
-        inputs: `{split: array}`: numeric sequences `(k, max_length, features)` float32 in
+        inputs: `{split: array}`: numeric sequences `(k, steps, features)` float32 (steps: the
+            split's longest sequence, at most `max_length`) in
             their original units, NaN after each sequence's last step (the model scales and
             masks, `lstm_app.models.classifier`); texts `(k,)` as they are.
         labels: `{split: (k,)}` int64 codes of `encoding`.
@@ -457,7 +466,11 @@ def prepare_sequences(data, seed: int = 0) -> PreparedSequences:
     max_length = data.max_length or int(raw.lengths[parts["train"]].max())
     inputs, truncated = {}, {}
     for name, rows in parts.items():
-        inputs[name], _, truncated[name] = pad([raw.values[i] for i in rows], max_length, np.nan)
+        values = [raw.values[i] for i in rows]
+        # padded to its own longest sequence when shorter than max_length: a generous
+        # data.max_length costs no memory (the model reads any length, up to max_length)
+        width = min(max_length, max((len(v) for v in values), default=1))
+        inputs[name], _, truncated[name] = pad(values, width, np.nan)
     return PreparedSequences(
         ids=ids,
         inputs=inputs,
@@ -472,3 +485,20 @@ def prepare_sequences(data, seed: int = 0) -> PreparedSequences:
         raw=raw,
         parts=parts,
     )
+
+
+def output_units(model, classes) -> int:
+    """The units of a classifier's output layer (the last of `model.layers`, a ModelConfig)
+    for the train split's `classes`: `auto` gives one score per class, or one for two classes
+    (a sigmoid); a number must be the number of classes (or 1 for two). UserInputError
+    otherwise, so that `lstm-train` refuses it before anything is written."""
+    k, out = len(classes), len(model.layers) - 1
+    units = model.layers[out].units
+    if units == "auto":
+        return 1 if k == 2 else k
+    if units != k and not (k == 2 and units == 1):
+        raise UserInputError(
+            f"model.layers[{out}].units: the train split has {k} classes "
+            f"({', '.join(classes)}); give auto (one unit per class) or {k}, got {units}"
+        )
+    return units

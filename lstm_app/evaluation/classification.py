@@ -191,12 +191,13 @@ def classification_report(data, probabilities: dict, max_tokens: int, seed: int)
             max_tokens=max_tokens,
             seed=seed,
         )
-    else:  # scaled as the model scales them, each resampled to max_length steps
+    else:  # scaled as the model scales them, each resampled to the train inputs' steps
         scaler, raw = data.scaler, data.raw
+        steps = data.inputs["train"].shape[1]  # max_length, or the longest train sequence
         fixed = {
             name: resample(
                 [scaler.transform(raw.values[i][: data.max_length]) for i in data.parts[name]],
-                data.max_length,
+                steps,
             )
             for name in ("train", "test")
         }

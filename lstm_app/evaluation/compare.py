@@ -14,7 +14,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from lstm_app.evaluation.report import interval_rows, number_text, percent_text
+from lstm_app.evaluation.report import (
+    BASELINE_LABELS,
+    interval_rows,
+    number_text,
+    percent_text,
+)
 from lstm_app.runs.rundir import RunDir
 
 
@@ -217,16 +222,16 @@ def _plot_panels(ax, runs: list[Run]) -> None:
 def _plot_classifiers(ax, runs: list[Run]) -> None:
     """Bars: each classification run's test accuracy beside its baselines'."""
     x = np.arange(len(runs))
-    names = ["model", "majority", "nearest_neighbour", "bag_of_words"]
-    width = 0.8 / len(names)
-    for i, name in enumerate(names):
+    labels = {"model": "model", **BASELINE_LABELS}
+    width = 0.8 / len(labels)
+    for i, (name, label) in enumerate(labels.items()):
         values = [
             (
                 run.metrics["test"] if name == "model" else run.metrics["baselines"].get(name, {})
             ).get("accuracy", np.nan)
             for run in runs
         ]
-        ax.bar(x + (i - 1.5) * width, values, width=width, label=name.replace("_", " "))
+        ax.bar(x + (i - 1.5) * width, values, width=width, label=label)
     ax.set_xticks(x, [run.name for run in runs], fontsize=8)
     ax.set_ylim(0, 1)
     ax.set_title("Classifiers: test accuracy beside the baselines on the same split")

@@ -20,7 +20,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from lstm_app.errors import UserInputError
+from lstm_app.data.sequences import output_units
 from lstm_app.models.build import build_layer
 from lstm_app.models.padding import PaddingMask
 
@@ -103,27 +103,14 @@ class CrossEntropy(keras.losses.Loss):
         return keras.losses.sparse_categorical_crossentropy(y_true, y_pred)
 
 
-def output_units(n_classes: int) -> int:
-    """Scores the output layer gives: one per class, or one for two classes (a sigmoid)."""
-    return 1 if n_classes == 2 else n_classes
-
-
 def build_classifier(cfg, data) -> keras.Model:
     """The classifier of config `cfg` for prepared sequences `data` (its classes, features,
     scaler or vocabulary), not compiled: raw sequences (or texts) in, `(batch, classes)`
     probabilities out. UserInputError if the output layer's units are not `auto` nor the
-    number of classes."""
+    number of classes (`output_units`)."""
     layers = list(cfg.model.layers)
-    k = len(data.classes)
-    units = layers[-1].units
-    if units != "auto" and units not in (k, output_units(k)):
-        raise UserInputError(
-            f"model.layers[{len(layers) - 1}].units: the train split has {k} classes "
-            f"({', '.join(data.classes)}); give auto (one unit per class) or {k}, got {units}"
-        )
-    layers[-1] = dataclasses.replace(
-        layers[-1], units=output_units(k) if units == "auto" else units
-    )
+    units = output_units(cfg.model, data.classes)
+    layers[-1] = dataclasses.replace(layers[-1], units=units)
     if data.is_text:
         tokenizer = cfg.data.tokenizer
         raw = keras.Input(shape=(), dtype="string", name="text")

@@ -177,17 +177,16 @@ def classifier_inputs(
     from lstm_app.data.sequences import pad, read_sequences, read_texts, words
 
     path = Path(csv)
-    has_label = spec.label is not None and spec.label in read_csv(path).columns
+    frame = read_csv(path)  # read once: whether it has the label column, then its sequences
+    label = spec.label if spec.label is not None and spec.label in frame.columns else None
     if spec.text:
-        texts = read_texts(path, spec.inputs[0], spec.label if has_label else None)
+        texts = read_texts(path, spec.inputs[0], label, frame=frame)
         cut = int(sum(len(words(t)) > spec.max_length for t in texts.texts))
-        labels = texts.labels if has_label else None
+        labels = texts.labels if label else None
         return texts.ids, texts.texts.astype(str), labels, cut
-    sequences = read_sequences(
-        path, spec.sequence_id, spec.order, spec.inputs, spec.label if has_label else None
-    )
+    sequences = read_sequences(path, spec.sequence_id, spec.order, spec.inputs, label, frame=frame)
     x, _, cut = pad(sequences.values, spec.max_length, np.nan)
-    labels = sequences.labels if has_label else None
+    labels = sequences.labels if label else None
     return sequences.ids, x, labels, cut
 
 

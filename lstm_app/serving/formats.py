@@ -134,11 +134,6 @@ def _quiet_tensorflow():
         logger.setLevel(level)
 
 
-def _input_spec(spec: "ServingSpec", rows=None):
-    """The serving model's input signature (`spec.input_signature`: a classifier's differs)."""
-    return spec.input_signature(rows)
-
-
 @_register
 class Keras(ExportFormat):
     """`model.keras`: Keras; `keras.models.load_model` reads it once `lstm_app` is imported
@@ -196,7 +191,7 @@ class SavedModel(ExportFormat):
         forward = tf.function(
             lambda x: serving_model(x, training=False), jit_compile=spec.compiles_with_xla
         )
-        archive.add_endpoint("serve", forward, input_signature=[_input_spec(spec)])
+        archive.add_endpoint("serve", forward, input_signature=[spec.input_signature()])
         tmp = path.with_name(f".tmp-{path.name}")
         shutil.rmtree(tmp, ignore_errors=True)
         try:
@@ -246,7 +241,7 @@ class Onnx(ExportFormat):
 
         def convert(tmp):
             tf2onnx.convert.from_function(
-                forward, input_signature=[_input_spec(spec)], output_path=str(tmp)
+                forward, input_signature=[spec.input_signature()], output_path=str(tmp)
             )
 
         write_atomic(path, convert)

@@ -20,7 +20,7 @@ from lstm_app.config.schema import LOSSES, OPTIMIZERS, CallbacksConfig, Config, 
 from lstm_app.data.prepare import PreparedData, SplitData, every_stride, join_splits
 from lstm_app.data.sequences import PreparedSequences
 from lstm_app.data.shards import ShardedPanel, stream_dataset
-from lstm_app.data.windows import make_dataset
+from lstm_app.data.windows import index_batches, make_dataset
 from lstm_app.errors import RunFailedError
 from lstm_app.models.build import build_model
 from lstm_app.models.classifier import CrossEntropy, build_classifier
@@ -275,19 +275,7 @@ def sequence_dataset(
             return tf.gather(x, rows), tf.gather(y, rows)
         return tf.gather(x, rows), tf.gather(y, rows), tf.gather(w, rows)
 
-    def shuffled(_):
-        key = tf.stack(
-            [tf.constant(seed, tf.int64), tf.cast(tf.convert_to_tensor(epoch), tf.int64)]
-        )
-        rows = tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64), seed=key)
-        return tf.data.Dataset.from_tensor_slices(rows).batch(batch_size)
-
-    if shuffle:
-        batches = tf.data.Dataset.from_tensors(0).flat_map(shuffled)
-    else:
-        batches = tf.data.Dataset.range(n).batch(batch_size)
-    batches = batches.apply(tf.data.experimental.assert_cardinality(math.ceil(n / batch_size)))
-    return batches.map(gather).prefetch(tf.data.AUTOTUNE)
+    return index_batches(n, batch_size, shuffle, seed, epoch).map(gather).prefetch(tf.data.AUTOTUNE)
 
 
 def class_probabilities(model: keras.Model, data: PreparedSequences, split: str, batch_size):
