@@ -10,40 +10,12 @@ variant's ratio to the quiet run, median and range over the rounds, and the mach
 """
 
 import argparse
-import contextlib
 import os
-import sys
-import threading
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from bench_gate_lstm import machine  # (bench/ is on the path when run as a script)
-from speed import ours, side_by_side
-
-
-@contextlib.contextmanager
-def stdout_into_a_pipe():
-    """sys.stdout (and file descriptor 1) written into a pipe, drained by a thread."""
-    read, write = os.pipe()
-    saved = os.dup(1)
-
-    def drain():
-        with os.fdopen(read, "rb") as pipe:
-            while pipe.read(65536):
-                pass
-
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
-    sys.stdout.flush()
-    os.dup2(write, 1)
-    os.close(write)
-    try:
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
-        reader.join(timeout=10)
+from speed import ours, side_by_side, stdout_into_a_pipe
 
 
 def main() -> None:

@@ -1,6 +1,7 @@
 """Training speed of the article's model: lstm-train's own training path against the article's
-bare `model.fit`, with each speed option, GateLSTM and PyTorch, a profile of one training step,
-the memory of windowing a long series, and how throughput scales with window length and batch.
+bare `model.fit`, with each speed option, GateLSTM and PyTorch, a 1,000-series panel against
+one series, a profile of one training step, the memory of windowing a long series, and how
+throughput scales with window length and batch.
 
     .venv/bin/python bench/speed.py              # about fifteen minutes on 2 CPU cores
     .venv/bin/python bench/speed.py --quick      # a smoke run: fewer windows, two rounds
@@ -10,7 +11,10 @@ The reference is the article's script: `LSTM(50, return_sequences=True) -> LSTM(
 Dense(1)`, adam, mean squared error, `model.fit` on pre-windowed numpy arrays (window 30, one
 feature, batch 64). "ours" is `lstm_app.training.fit.fit_model` with `lstm-train`'s callbacks
 and resume points, on the same number of windows cut from a series by
-`data.windows.make_dataset`. Each measurement is a fit of `--epochs` epochs, timed by the
+`data.windows.make_dataset`; "default path" is what `lstm-train` runs with the config's defaults
+(`fused: true`, `jit_compile: auto`, `steps_per_execution: auto`, which for these short fits
+means 8 steps an execution and no XLA), with its progress bar written into a drained pipe (as
+`lstm-train | tee log` shows it). Each measurement is a fit of `--epochs` epochs, timed by the
 median epoch after a warm-up epoch; the variants take turns in `--rounds` rounds, and each
 ratio is the median of the ratios to the reference *measured in the same round* (a shared
 machine's slow spells, which here change throughput by 1.5x within minutes, then touch both
@@ -19,6 +23,7 @@ can take the cuDNN path there.
 """
 
 import argparse
+import contextlib
 import gc
 import importlib.util
 import os
@@ -27,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -45,6 +51,32 @@ from lstm_app.training.fused import MAX_STEPS
 from lstm_app.training.resume import ResumePoint
 
 UNITS = 50
+
+
+@contextlib.contextmanager
+def stdout_into_a_pipe():
+    """sys.stdout (and file descriptor 1) written into a pipe, drained by a thread: what a
+    progress bar costs when its output goes to `lstm-train | tee` or a log collector."""
+    read, write = os.pipe()
+    saved = os.dup(1)
+
+    def drain():
+        with os.fdopen(read, "rb") as pipe:
+            while pipe.read(65536):
+                pass
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    sys.stdout.flush()
+    os.dup2(write, 1)
+    os.close(write)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+        reader.join(timeout=10)
 
 
 class EpochTimes(keras.callbacks.Callback):
@@ -151,6 +183,60 @@ def ours(
     return rate(timer.times, data.splits["train"].n_windows)
 
 
+def panel_csv(path: Path, series: int, length: int) -> Path:
+    """A long-format CSV of `series` noisy sines of `length` steps (`id`, `value`), each with its
+    own phase and level."""
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    t = np.arange(length)
+    values = [
+        10 * rng.random() + np.sin(t / 7 + 6.3 * rng.random()) + 0.1 * rng.standard_normal(length)
+        for _ in range(series)
+    ]
+    ids = np.repeat([f"s{i}" for i in range(series)], length)
+    pd.DataFrame({"id": ids, "value": np.concatenate(values)}).to_csv(path, index=False)
+    return path
+
+
+def panel_or_single(csv: Path | None, windows: int, epochs: int) -> float:
+    """Training windows/s of lstm-train's default path (quiet) on the panel of `csv` (its
+    last 10 steps of each series for test, the 10 before for val), or with `csv` None on one
+    sine series cut into `windows` training windows; window 30, batch 64, the article's model."""
+    if csv is None:
+        return ours("lstm", windows, 30, 64, epochs)
+    raw = {
+        "name": "panel",
+        "data": {
+            "source": "csv",
+            "path": str(csv),
+            "series_id": "id",
+            "target": "value",
+            "features": ["value"],
+            "window": {"input_width": 30, "horizon": 1},
+            "split": {"val_last": 10, "test_last": 10},
+        },
+        "model": {
+            "layers": [
+                {"type": "lstm", "units": UNITS, "return_sequences": True},
+                {"type": "lstm", "units": UNITS},
+                {"type": "dense", "units": 1},
+            ]
+        },
+        "training": {"epochs": epochs, "batch_size": 64},
+    }
+    from lstm_app.data.panel import joined_data, prepare_panel
+
+    cfg = config_from_dict(raw)
+    data = joined_data(prepare_panel(cfg.data, cfg.seed))
+    timer = EpochTimes()
+    with tempfile.TemporaryDirectory() as run_dir:
+        callbacks = make_callbacks(cfg.training.callbacks, Path(run_dir))
+        callbacks += [ResumePoint(run_dir, list(callbacks)), timer]
+        fit_model(cfg, data, callbacks, verbose=0)
+    return rate(timer.times, data.splits["train"].n_windows)
+
+
 def torch_fit(windows: int, width: int, batch: int, epochs: int):
     """The same model in plain PyTorch (`nn.LSTM`, two layers), or None without torch."""
     try:
@@ -223,22 +309,31 @@ def windowing_memory(n: int, width: int) -> tuple[int, int]:
     return int(out[0]), int(out[1])
 
 
-def side_by_side(variants: dict, rounds: int, reference: str) -> dict:
-    """`{name: (windows/s, ratio, lowest ratio, highest ratio)}`: every round measures each
-    variant once, in turn; a ratio divides a variant's figure by the reference's of the same
-    round; the figures and ratios are medians over the rounds."""
+def rounds_of(variants: dict, rounds: int) -> dict:
+    """`{name: [figure of each round]}`: every round measures each variant once, in turn."""
     figures = {name: [] for name in variants}
     for _ in range(rounds):
         for name, measure in variants.items():
             keras.backend.clear_session()  # the previous models' graphs go, and are collected
             gc.collect()  # now rather than while the next one is timed
             figures[name].append(measure())
-    ratios = {
-        name: [a / b for a, b in zip(values, figures[reference], strict=True)]
-        for name, values in figures.items()
-    }
+    return figures
+
+
+def ratio_of(figures: dict, name: str, reference: str) -> tuple[float, float, float]:
+    """`(median, lowest, highest)` over the rounds of `name`'s figure divided by `reference`'s
+    of the same round."""
+    ratios = [a / b for a, b in zip(figures[name], figures[reference], strict=True)]
+    return statistics.median(ratios), *_span(ratios)
+
+
+def side_by_side(variants: dict, rounds: int, reference: str, figures: dict | None = None) -> dict:
+    """`{name: (windows/s, ratio, lowest ratio, highest ratio)}`: `rounds_of` the variants (or
+    the `figures` already measured); a ratio divides a variant's figure by the reference's of the
+    same round; the figures and ratios are medians over the rounds."""
+    figures = figures if figures is not None else rounds_of(variants, rounds)
     return {
-        name: (statistics.median(values), statistics.median(ratios[name]), *_span(ratios[name]))
+        name: (statistics.median(values), *ratio_of(figures, name, reference))
         for name, values in figures.items()
     }
 
@@ -294,6 +389,15 @@ def step_profile(batch: int = 64, width: int = 30, calls: int = 40, rounds: int 
 
 
 REFERENCE = "bare fit, keras LSTM (the article)"
+VALIDATED = "bare fit + validation, keras LSTM"
+DEFAULT = "ours, default path (progress bar into a pipe)"
+TORCH = "plain PyTorch nn.LSTM"
+
+
+def with_progress_bar(measure):
+    """`measure()` with stdout into a pipe (a progress bar's output, drained)."""
+    with stdout_into_a_pipe():
+        return measure()
 
 
 def main() -> None:
@@ -326,52 +430,72 @@ def main() -> None:
             "training.fused applies on CPUs only, so the fused rows run the plain layers"
         )
 
+    plain = dict(fused=False, jit_compile=False, steps_per_execution=1)
     variants = {
         REFERENCE: lambda: bare_fit("lstm", n, 30, 64, e),
-        "bare fit + validation, keras LSTM": lambda: bare_fit("lstm", n, 30, 64, e, True),
+        VALIDATED: lambda: bare_fit("lstm", n, 30, 64, e, True),
         "bare fit, keras LSTM, jit_compile": lambda: bare_fit(
             "lstm", n, 30, 64, e, jit_compile=True
         ),
-        "ours, keras LSTM, not fused": lambda: ours("lstm", n, 30, 64, e, fused=False),
-        "ours, keras LSTM, fused": lambda: ours("lstm", n, 30, 64, e, fused=True),
-        "ours, keras LSTM, fused + jit_compile": lambda: ours(
-            "lstm", n, 30, 64, e, fused=True, jit_compile=True
+        DEFAULT: lambda: with_progress_bar(lambda: ours("lstm", n, 30, 64, e, verbose=1)),
+        "ours, default path, --quiet": lambda: ours("lstm", n, 30, 64, e),
+        "ours, plain (not fused, 1 step/exec, no XLA)": lambda: ours("lstm", n, 30, 64, e, **plain),
+        "ours, fused, 1 step/exec, no XLA": lambda: ours(
+            "lstm", n, 30, 64, e, fused=True, jit_compile=False, steps_per_execution=1
         ),
-        "ours, keras LSTM, fused + jit + 8 steps/exec": lambda: ours(
+        "ours, fused + jit + 8 steps/exec": lambda: ours(
             "lstm", n, 30, 64, e, fused=True, jit_compile=True, steps_per_execution=8
         ),
-        "ours, keras LSTM, jit + 16 steps/exec": lambda: ours(
-            "lstm", n, 30, 64, e, fused=False, jit_compile=True, steps_per_execution=16
-        ),
-        "ours, gate_lstm, not fused": lambda: ours("gate_lstm", n, 30, 64, e, fused=False),
-        "ours, gate_lstm, fused + jit_compile": lambda: ours(
-            "gate_lstm", n, 30, 64, e, fused=True, jit_compile=True
-        ),
+        "ours, gate_lstm, plain": lambda: ours("gate_lstm", n, 30, 64, e, **plain),
+        "ours, gate_lstm, default path, --quiet": lambda: ours("gate_lstm", n, 30, 64, e),
     }
     if importlib.util.find_spec("torch") is not None:
-        variants["plain PyTorch nn.LSTM"] = lambda: torch_fit(n, 30, 64, e)
+        variants[TORCH] = lambda: torch_fit(n, 30, 64, e)
     if args.only:
         variants = {
             name: call
             for name, call in variants.items()
             if name == REFERENCE or any(text in name for text in args.only)
         }
-    figures = side_by_side(variants, args.rounds, REFERENCE)
-    print(f"\n{'training path':<46}{'windows/s':>11}{'vs article':>12}{'(lowest..highest)':>19}")
+    measured = rounds_of(variants, args.rounds)
+    figures = side_by_side(variants, args.rounds, REFERENCE, measured)
+    print(f"\n{'training path':<50}{'windows/s':>11}{'vs article':>12}{'(lowest..highest)':>19}")
     for name, (value, ratio, low, high) in figures.items():
-        print(f"{name:<46}{value:>11,.0f}{ratio:>11.2f}x{f'({low:.2f}..{high:.2f})':>19}")
-    if "plain PyTorch nn.LSTM" not in figures:
-        print(f"{'plain PyTorch nn.LSTM':<46}{'not installed (pip install torch==2.13.0)':>42}")
+        print(f"{name:<50}{value:>11,.0f}{ratio:>11.2f}x{f'({low:.2f}..{high:.2f})':>19}")
+    if TORCH not in figures:
+        print(f"{TORCH:<50}{'not installed (pip install torch==2.13.0)':>42}")
+    for other, goal in ((VALIDATED, 2.0), (TORCH, 1.2)):
+        if DEFAULT in measured and other in measured:
+            ratio, low, high = ratio_of(measured, DEFAULT, other)
+            verdict = "in every round" if low >= goal else f"not in every round (lowest {low:.2f}x)"
+            print(
+                f"default path against {other}: {ratio:.2f}x ({low:.2f}..{high:.2f}), same round;"
+                f" goal >= {goal}x {verdict}"
+            )
     if args.only:
         return
-    plain = figures["ours, keras LSTM, not fused"][1]
-    validated = figures["bare fit + validation, keras LSTM"][1]
+    plain = figures["ours, plain (not fused, 1 step/exec, no XLA)"][1]
+    validated = figures[VALIDATED][1]
     print(
-        f"lstm-train's path (not fused) against the bare fit, same model and batch: "
-        f"{plain:.3f}x; against the bare fit with the same validation pass, i.e. its data "
-        f"pipeline and callbacks alone: {plain / validated:.3f}x "
+        f"lstm-train's plain path against the bare fit with the same validation pass, i.e. its "
+        f"data pipeline and callbacks alone: {plain / validated:.3f}x "
         f"({validated / plain - 1:+.1%} time)"
     )
+
+    series, length = 1000, 60  # 60 - 20 held out - 30 + 1: 10 training windows a series
+    with tempfile.TemporaryDirectory() as folder:
+        csv = panel_csv(Path(folder) / "panel.csv", series, length)
+        panel = {
+            "one series": lambda: panel_or_single(None, series * 10, e),
+            f"{series:,} series": lambda: panel_or_single(csv, series * 10, e),
+        }
+        compared = side_by_side(panel, args.rounds, "one series")
+    print(
+        f"\npanel against one series, the same {series * 10:,} training windows an epoch "
+        f"(window 30, batch 64, default path, quiet), medians of {args.rounds} rounds:"
+    )
+    for name, (value, ratio, low, high) in compared.items():
+        print(f"  {name:<14}{value:>9,.0f} windows/s  {ratio:.2f}x ({low:.2f}..{high:.2f})")
 
     print("\none training step of the two LSTM layers alone (batch 64, window 30), ms per batch:")
     for name, ms in step_profile().items():

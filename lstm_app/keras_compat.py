@@ -10,6 +10,8 @@ through this module, so that a Keras upgrade that moves or renames it breaks in 
     restore_callback_state(cb, dict)  putting them back (`lstm_app.training.resume`)
     callback_best_weights(callback)   EarlyStopping's best weights, and putting them back
     restore_callback_best_weights(..) (`lstm_app.training.resume`)
+    is_fit_validation(kwargs)         whether an `evaluate` call is `fit`'s validation pass,
+    metrics_logs(model, logs)         and the logs it returns (`lstm_app.training.validation`)
 
 This module imports nothing from `lstm_app`: callbacks are matched by class name.
 """
@@ -101,3 +103,22 @@ def restore_callback_best_weights(callback, load: Callable[[], list]) -> bool:
         return False
     setattr(callback, name, load())
     return True
+
+
+# the keyword `fit` adds to its own per-epoch `evaluate` calls (Keras 3.15.1, TensorFlow backend:
+# `TensorFlowTrainer.fit` -> `self.evaluate(..., _use_cached_eval_dataset=True)`)
+_FIT_VALIDATION_KEYWORD = "_use_cached_eval_dataset"
+
+
+def is_fit_validation(kwargs: dict) -> bool:
+    """Whether an `evaluate(**kwargs)` call is `fit`'s validation pass at the end of an epoch;
+    removes Keras's private keyword that says so from `kwargs`."""
+    return bool(kwargs.pop(_FIT_VALIDATION_KEYWORD, False))
+
+
+def metrics_logs(model: keras.Model, logs: dict) -> dict:
+    """What `evaluate(return_dict=True)` returns after its last test step returned `logs`: the
+    model's metrics' results (Keras's `Trainer._get_metrics_result_or_logs`), as Python numbers
+    (Keras's `pythonify_logs`, in `keras.src.utils.python_utils`)."""
+    pythonify = importlib.import_module("keras.src.utils.python_utils").pythonify_logs
+    return pythonify(model._get_metrics_result_or_logs(logs))

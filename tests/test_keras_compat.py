@@ -155,3 +155,30 @@ def test_best_weights_are_put_back_only_on_callbacks_that_keep_them(tmp_path):
 
     assert not restore_callback_best_weights(BestCheckpoint(tmp_path / "best.keras"), load)
     assert not restore_callback_best_weights(keras.callbacks.ReduceLROnPlateau(), load)
+
+
+def test_fit_marks_its_validation_passes_and_their_logs_are_evaluates():
+    """`is_fit_validation` tells `fit`'s own per-epoch `evaluate` calls from a user's, and
+    `metrics_logs` returns what `evaluate(return_dict=True)` returns
+    (`lstm_app.training.validation` relies on both)."""
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mean_squared_error", metrics=["mean_absolute_error"])
+    x = np.arange(16, dtype="float32").reshape(8, 2)
+    y = x[:, :1]
+    seen = []
+    keras_evaluate = model.evaluate
+
+    def evaluate(*args, **kwargs):
+        seen.append(keras_compat.is_fit_validation(kwargs))
+        return keras_evaluate(*args, **kwargs)
+
+    model.evaluate = evaluate
+    model.fit(x, y, validation_data=(x, y), epochs=2, verbose=0)
+    model.evaluate(x, y, verbose=0)
+    del model.evaluate
+    assert seen == [True, True, False], KERAS
+    expected = model.evaluate(x, y, verbose=0, return_dict=True)
+    logs = model.test_on_batch(x, y, return_dict=True)  # the metrics now hold this batch's
+    assert keras_compat.metrics_logs(model, logs) == pytest.approx(expected), KERAS
+    assert set(keras_compat.metrics_logs(model, logs)) == set(expected), KERAS

@@ -687,9 +687,11 @@ class TrainingConfig:
     # each epoch, draw this many training windows of each series (with replacement), from the
     # seed and the epoch alone (as NeuralForecast's windows_batch_size); None: every window
     windows_per_series: int | None = bounded(None, ge=1, le=limit(1_000_000))
-    jit_compile: bool = False  # compile the training step with XLA (Keras leaves it off on CPU)
-    # 10,000 steps a call: the gain stops after a few dozen (see README, Training speed)
-    steps_per_execution: int = bounded(1, ge=1, le=limit(10_000))  # steps per call into the graph
+    # compile the training step with XLA; auto: where it pays (lstm_app.training.speed)
+    jit_compile: bool | Literal["auto"] = "auto"
+    # steps per call into the graph; auto: lstm_app.training.speed. 10,000 steps a call: the
+    # gain stops after a few dozen (see README, Training speed)
+    steps_per_execution: int | Literal["auto"] = bounded("auto", ge=1, le=limit(10_000))
     fused: bool = True  # on a CPU, train stacked LSTM layers in one graph (lstm_app.training.fused)
     callbacks: CallbacksConfig = field(default_factory=CallbacksConfig)
     distribute: DistributeConfig = field(default_factory=DistributeConfig)

@@ -3,10 +3,12 @@
     count_windows(n, width, horizon)  -> n - width - horizon + 1
     window_views(features, target)    -> inputs, targets  every window, as strided views (no copy)
     make_dataset(split, batch_size)   -> tf.data.Dataset  batches gathered from the split's series
+    all_windows(split)                -> inputs, targets  every window gathered at once
     index_batches(n, batch_size)      -> tf.data.Dataset  index batches, shuffled per epoch
 
-A split's series is held once: a window is gathered when its batch is. Nothing here imports
-TensorFlow but `make_dataset`.
+A split's series is held once: a window is gathered when its batch is (`all_windows` gathers
+them all, for a small validation split held in memory). TensorFlow is imported inside the
+functions that make datasets, never at import time.
 """
 
 import math
@@ -62,7 +64,8 @@ def make_dataset(
     epoch=0,
     windows_per_series: int | None = None,
 ):
-    """A `tf.data.Dataset` of `(inputs, targets)` batches cut from one split: one epoch.
+    """A `tf.data.Dataset` of `(inputs, targets)` batches cut from one split: one epoch (or
+    the epochs of a `range`, see `epoch`).
 
     The split's series is held once; each batch gathers its windows by index, so memory stays
     that of the series, not `input_width` times it.
@@ -76,7 +79,9 @@ def make_dataset(
             stopped.
         epoch: the epoch whose order to give: an int, or an int64 `tf.Variable` that is read
             each time the dataset is iterated (`training.fit.EpochNumber` sets it as each epoch
-            begins, so `fit` gets epoch e's order at epoch e).
+            begins, so `fit` gets epoch e's order at epoch e); or a `range` of epochs: the
+            batches of each of them, one epoch after another (one iterator serves a whole
+            `fit`, which then needs `steps_per_epoch`).
         windows_per_series: each epoch, draw this many windows of each series, with
             replacement, from `(seed, epoch)` alone, in a shuffled order (`sampled_starts`);
             None: every window.
@@ -88,11 +93,50 @@ def make_dataset(
     """
     import tensorflow as tf  # here, so that config and data errors never wait for TensorFlow
 
+    gather = _gatherer(split)
+    n = split.n_windows
+    if windows_per_series is not None:
+        counts = split.series_windows if split.series_windows is not None else [n]
+        n = len(counts) * windows_per_series
+
+        def drawn(number):
+            key = tf.stack([tf.constant(seed, tf.int64), tf.cast(number, tf.int64)])
+            starts = sampled_starts(counts, windows_per_series, key)
+            return tf.data.Dataset.from_tensor_slices(starts).batch(batch_size)
+
+        batches = _epochs(drawn, epoch, math.ceil(n / batch_size))
+    else:
+        batches = index_batches(n, batch_size, shuffle, seed, epoch)
+    return prefetched(batches.map(gather), epoch)
+
+
+def prefetched(batches, epoch):
+    """`batches` prefetched: a buffer tf.data tunes, or for a `range` of epochs (an iterator
+    that runs without autotuning, see `_epochs`) a buffer of 4 batches."""
+    import tensorflow as tf
+
+    return batches.prefetch(4 if isinstance(epoch, range) else tf.data.AUTOTUNE)
+
+
+def all_windows(split: "SplitData"):
+    """Every window of `split`, in order, gathered at once as `make_dataset`'s batches gather
+    them: inputs `(n, input_width, n_features)` and targets `(n, horizon)`, float32 tensors
+    (`input_width` times the series' memory)."""
+    import tensorflow as tf
+
+    return _gatherer(split)(tf.range(split.n_windows, dtype=tf.int64))
+
+
+def _gatherer(split: "SplitData"):
+    """The function that gathers windows of `split`: `starts (batch,)` int64 -> `(inputs
+    (batch, input_width, n_features), targets (batch, horizon))` float32, each window scaled by
+    its own statistics with `split.window_scaling`."""
+    import tensorflow as tf
+
     features = tf.constant(split.features)  # (time, n_features)
     target = tf.constant(split.target)  # (time,)
     input_steps = tf.range(split.input_width, dtype=tf.int64)  # (input_width,)
     target_steps = tf.range(split.horizon, dtype=tf.int64) + split.input_width  # (horizon,)
-    n = split.n_windows
     table = None if split.starts is None else tf.constant(split.starts)  # joined series
     scaling = split.window_scaling
     ops = None
@@ -110,41 +154,54 @@ def make_dataset(
             inputs, targets = scaling.scale_inputs(inputs, ops), (targets - loc) / scale
         return inputs, targets
 
-    if windows_per_series is not None:
-        counts = split.series_windows if split.series_windows is not None else [n]
-        n = len(counts) * windows_per_series
+    return gather
 
-        def drawn(_):
-            key = tf.stack([tf.constant(seed, tf.int64), tf.cast(epoch, tf.int64)])
-            starts = sampled_starts(counts, windows_per_series, key)
-            return tf.data.Dataset.from_tensor_slices(starts).batch(batch_size)
 
-        batches = tf.data.Dataset.from_tensors(0).flat_map(drawn)
-        batches = batches.apply(tf.data.experimental.assert_cardinality(math.ceil(n / batch_size)))
-    else:
-        batches = index_batches(n, batch_size, shuffle, seed, epoch)
-    return batches.map(gather).prefetch(tf.data.AUTOTUNE)
+def _epochs(one_epoch, epoch, batches: int):
+    """The batches `one_epoch(number)` gives (a dataset of `batches` elements, `number` an int64
+    scalar tensor) for `epoch`: an int, an int64 `tf.Variable` read at each iteration, or a
+    `range` of epochs one after another. Its cardinality is known."""
+    import tensorflow as tf
+
+    if isinstance(epoch, range):
+        numbers = tf.data.Dataset.range(epoch.start, epoch.stop, epoch.step)
+        batched = numbers.flat_map(one_epoch).apply(
+            tf.data.experimental.assert_cardinality(len(epoch) * batches)
+        )
+        # An iterator that lives a whole fit: with autotuning, whose thread sleeps longer as
+        # the iterator ages, destroying it at the end waited up to 9 s (measured, 2 cores)
+        options = tf.data.Options()
+        options.autotune.enabled = False
+        return batched.with_options(options)
+    read = tf.data.Dataset.from_tensors(0).flat_map(  # the number read at each iteration
+        lambda _: one_epoch(tf.cast(tf.convert_to_tensor(epoch), tf.int64))
+    )
+    return read.apply(tf.data.experimental.assert_cardinality(batches))
 
 
 def index_batches(n: int, batch_size: int, shuffle: bool = False, seed: int = 0, epoch=0):
-    """A `tf.data.Dataset` of one epoch of int64 index batches `(batch,)` over `range(n)`, in
-    order or, with `shuffle`, in the order of epoch e drawn from `(seed, e)` alone (a stateless
-    shuffle: a run resumed at epoch k sees exactly the batches of one that never stopped);
-    `epoch` an int or an int64 `tf.Variable` read each time the dataset is iterated. Its
-    cardinality is known: `ceil(n / batch_size)` batches."""
+    """A `tf.data.Dataset` of int64 index batches `(batch,)` over `range(n)`, in order or, with
+    `shuffle`, in the order of epoch e drawn from `(seed, e)` alone (a stateless shuffle: a run
+    resumed at epoch k sees exactly the batches of one that never stopped). `epoch`: an int or
+    an int64 `tf.Variable` read each time the dataset is iterated (one epoch), or a `range` of
+    epochs, one after another. Its cardinality is known: `ceil(n / batch_size)` batches an
+    epoch."""
     import tensorflow as tf
 
-    def shuffled(_):  # the indices of the epoch, shuffled, in batches
-        number = tf.cast(tf.convert_to_tensor(epoch), tf.int64)  # read at each iteration
-        key = tf.stack([tf.constant(seed, tf.int64), number])
-        rows = tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64), seed=key)
+    batches = math.ceil(n / batch_size)
+    if not shuffle and not isinstance(epoch, range):
+        # the same batches without flat_map, whose function costs ~5 ms per iterator (2 cores)
+        in_order = tf.data.Dataset.range(n).batch(batch_size)
+        return in_order.apply(tf.data.experimental.assert_cardinality(batches))
+
+    def one_epoch(number):  # the indices of epoch `number`, shuffled or not, in batches
+        rows = tf.range(n, dtype=tf.int64)
+        if shuffle:
+            key = tf.stack([tf.constant(seed, tf.int64), number])
+            rows = tf.random.experimental.stateless_shuffle(rows, seed=key)
         return tf.data.Dataset.from_tensor_slices(rows).batch(batch_size)
 
-    if shuffle:
-        batches = tf.data.Dataset.from_tensors(0).flat_map(shuffled)
-    else:  # the same batches without flat_map, whose function costs ~5 ms per iterator (2 cores)
-        batches = tf.data.Dataset.range(n).batch(batch_size)
-    return batches.apply(tf.data.experimental.assert_cardinality(math.ceil(n / batch_size)))
+    return _epochs(one_epoch, epoch, batches)
 
 
 def sampled_starts(counts, per_series: int, key):

@@ -20,7 +20,7 @@ from lstm_app.config.schema import LOSSES, OPTIMIZERS, CallbacksConfig, Config, 
 from lstm_app.data.prepare import PreparedData, SplitData, every_stride, join_splits
 from lstm_app.data.sequences import PreparedSequences
 from lstm_app.data.shards import ShardedPanel, stream_dataset
-from lstm_app.data.windows import index_batches, make_dataset
+from lstm_app.data.windows import all_windows, index_batches, make_dataset, prefetched
 from lstm_app.errors import RunFailedError
 from lstm_app.models.build import build_model
 from lstm_app.models.classifier import CrossEntropy, build_classifier
@@ -36,6 +36,8 @@ from lstm_app.training.distribute import (
 )
 from lstm_app.training.fused import fuse
 from lstm_app.training.multi_worker_fix import multi_worker_fix
+from lstm_app.training.speed import speed_options
+from lstm_app.training.validation import held_validation
 
 
 def compile_model(model: keras.Model, training: TrainingConfig) -> keras.Model:
@@ -92,10 +94,40 @@ def new_model(cfg: Config, data) -> keras.Model:
     `feature_names`; a classification's classes, scaler or vocabulary), its weights drawn from
     seed `cfg.seed`, built in the scope of the `training.distribute` strategy (if any)."""
     keras.utils.set_random_seed(cfg.seed)
+    training = with_speed_options(cfg, data).training
     with model_scope(strategy_of(cfg.training.distribute)):
         if isinstance(data, PreparedSequences):
-            return compile_model(build_classifier(cfg, data), cfg.training)
-        return compile_model(build_model(cfg, data.feature_names), cfg.training)
+            return compile_model(build_classifier(cfg, data), training)
+        return compile_model(build_model(cfg, data.feature_names), training)
+
+
+def with_speed_options(cfg: Config, data) -> Config:
+    """`cfg` with `training.jit_compile` and `training.steps_per_execution` as values, "auto"
+    chosen from `data` by `lstm_app.training.speed.speed_options`. Under a tf.distribute
+    strategy, or for a panel read shard by shard, auto keeps Keras's defaults (no XLA, one
+    step an execution): not measured there."""
+    training = cfg.training
+    if "auto" not in (training.jit_compile, training.steps_per_execution):
+        return cfg
+    if isinstance(data, ShardedPanel) or training.distribute.strategy != "none":
+        jit, steps = False, 1
+    else:
+        sequences = isinstance(data, PreparedSequences)  # masked: never fused
+        jit, steps = speed_options(
+            training.jit_compile,
+            training.steps_per_execution,
+            window=None if sequences else data.splits["train"].input_width,
+            batches=_train_batches(cfg, data),
+            epochs=training.epochs,
+            fused=training.fused and not sequences,
+            gpu=bool(tf.config.list_physical_devices("GPU")),
+        )
+    if training.jit_compile != "auto":
+        jit = training.jit_compile
+    if training.steps_per_execution != "auto":
+        steps = training.steps_per_execution
+    resolved = dataclasses.replace(training, jit_compile=jit, steps_per_execution=steps)
+    return dataclasses.replace(cfg, training=resolved)
 
 
 def _settings(callback_config) -> dict:
@@ -260,9 +292,10 @@ def sequence_dataset(
     epoch=0,
     weights: np.ndarray | None = None,
 ):
-    """A `tf.data.Dataset` of one epoch of `(inputs, classes)` batches of `split` (with
-    `weights` `(classes,)`, `(inputs, classes, weight)`); with `shuffle`, the order of epoch e
-    is drawn from `(seed, e)` alone (as `make_dataset`: a resumed run sees the same batches).
+    """A `tf.data.Dataset` of `(inputs, classes)` batches of `split` (with `weights`
+    `(classes,)`, `(inputs, classes, weight)`): one epoch, or the epochs of a `range` `epoch`;
+    with `shuffle`, the order of epoch e is drawn from `(seed, e)` alone (as `make_dataset`: a
+    resumed run sees the same batches).
     Inputs: raw sequences `(batch, max_length, features)` NaN-padded, or texts `(batch,)`."""
     inputs, labels = data.inputs[split], data.labels[split]
     n = len(labels)
@@ -275,7 +308,7 @@ def sequence_dataset(
             return tf.gather(x, rows), tf.gather(y, rows)
         return tf.gather(x, rows), tf.gather(y, rows), tf.gather(w, rows)
 
-    return index_batches(n, batch_size, shuffle, seed, epoch).map(gather).prefetch(tf.data.AUTOTUNE)
+    return prefetched(index_batches(n, batch_size, shuffle, seed, epoch).map(gather), epoch)
 
 
 def class_probabilities(model: keras.Model, data: PreparedSequences, split: str, batch_size):
@@ -283,18 +316,20 @@ def class_probabilities(model: keras.Model, data: PreparedSequences, split: str,
     return model.predict(sequence_dataset(data, split, batch_size), verbose=0)
 
 
-def training_datasets(cfg: Config, data, epoch):
-    """`(train, val)` datasets of one epoch each: of `data`'s splits (a PreparedData), or read
-    shard by shard (a ShardedPanel, `data.stream`); the train order is drawn from
-    `(cfg.seed, epoch)`."""
+def training_datasets(cfg: Config, data, epoch, repeat_val: bool = False):
+    """`(train, val)` datasets: of `data`'s splits (a PreparedData or PreparedSequences), or read
+    shard by shard (a ShardedPanel, `data.stream`); the train order of epoch e is drawn from
+    `(cfg.seed, e)`. `epoch`: an int or an int64 `tf.Variable` (one epoch of train batches), or
+    a `range` of epochs (their batches one after another). With `repeat_val`, the val batches
+    repeat without end (a `fit` given `validation_steps`)."""
     training = cfg.training
     if isinstance(data, PreparedSequences):
         weights = class_weights(data) if training.class_weights == "balanced" else None
         train = sequence_dataset(
             data, "train", training.batch_size, training.shuffle, cfg.seed, epoch, weights
         )
-        return train, sequence_dataset(data, "val", training.batch_size)
-    if isinstance(data, ShardedPanel):
+        val = sequence_dataset(data, "val", training.batch_size)
+    elif isinstance(data, ShardedPanel):
         train = stream_dataset(
             data,
             training.batch_size,
@@ -303,16 +338,74 @@ def training_datasets(cfg: Config, data, epoch):
             training.windows_per_series,
             training.stride,
         )
-        return train, stream_dataset(data, training.batch_size, cfg.seed, split="val")
-    train = make_dataset(
-        every_stride(data.splits["train"], training.stride),
-        training.batch_size,
-        training.shuffle,
-        cfg.seed,
-        epoch,
-        training.windows_per_series,
-    )
-    return train, make_dataset(data.splits["val"], training.batch_size)
+        val = stream_dataset(data, training.batch_size, cfg.seed, split="val")
+    else:
+        train = make_dataset(
+            every_stride(data.splits["train"], training.stride),
+            training.batch_size,
+            training.shuffle,
+            cfg.seed,
+            epoch,
+            training.windows_per_series,
+        )
+        val = make_dataset(data.splits["val"], training.batch_size)
+    return train, val.repeat() if repeat_val else val
+
+
+# Validation data up to this many bytes is held in memory, for `held_validation`
+HELD_VALIDATION_BYTES = 64 * 2**20
+
+
+def held_validation_data(data):
+    """`(inputs, targets)` tensors of every val window (or sequence) of `data`, in order, for
+    `lstm_app.training.validation.held_validation`; None when they would take more than
+    `HELD_VALIDATION_BYTES` (or `data` is read shard by shard)."""
+    if isinstance(data, PreparedSequences):
+        inputs, labels = data.inputs["val"], data.labels["val"]
+        if inputs.nbytes > HELD_VALIDATION_BYTES:
+            return None
+        return tf.constant(inputs.astype(str) if data.is_text else inputs), tf.constant(labels)
+    if isinstance(data, ShardedPanel):
+        return None
+    split = data.splits["val"]
+    size = 4 * split.n_windows * (split.input_width * split.features.shape[-1] + split.horizon)
+    return all_windows(split) if size <= HELD_VALIDATION_BYTES else None
+
+
+def _val_windows(data) -> int:
+    """The number of windows (or sequences) in `data`'s val split."""
+    if isinstance(data, PreparedSequences):
+        return len(data.labels["val"])
+    return data.splits["val"].n_windows
+
+
+def one_iterator(cfg: Config, data, initial_epoch: int, several: bool) -> bool:
+    """Whether `fit` reads the whole fit's train batches from one iterator and each validation
+    pass from a repeated dataset (`steps_per_epoch`, `validation_steps`): Keras makes a
+    dataset's iterator twice an epoch otherwise, about 15 ms each here, as long as an epoch of
+    the article's data takes to train. For data in memory, a fit of at least one epoch, one
+    process, and steps per execution that divide an epoch's batches (an execution must not
+    run into the next epoch)."""
+    training = with_speed_options(cfg, data).training
+    if isinstance(data, ShardedPanel) or several or training.epochs <= initial_epoch:
+        return False
+    if _val_windows(data) == 0:
+        return False
+    return _train_batches(cfg, data) % training.steps_per_execution == 0
+
+
+def _train_batches(cfg: Config, data) -> int:
+    """The number of train batches an epoch of `data` has (a PreparedData or
+    PreparedSequences)."""
+    training = cfg.training
+    if isinstance(data, PreparedSequences):
+        n = len(data.labels["train"])
+    elif training.windows_per_series is not None:  # drawn from each series (make_dataset)
+        series = data.splits["train"].series_windows
+        n = (1 if series is None else len(series)) * training.windows_per_series
+    else:
+        n = every_stride(data.splits["train"], training.stride).n_windows
+    return math.ceil(n / training.batch_size)
 
 
 def fit_model(
@@ -330,6 +423,7 @@ def fit_model(
         The model and the history of this fit `{"loss": [...], "val_loss": [...], ...}`.
     """
     keras.utils.set_random_seed(cfg.seed)
+    cfg = with_speed_options(cfg, data)
     training = cfg.training
     if model is None:
         model = new_model(cfg, data)
@@ -344,8 +438,17 @@ def fit_model(
                 "it would write the fused twin; build it with saves=model."
             )
     number = EpochNumber(initial_epoch)
-    train, val = training_datasets(cfg, data, number.epoch)
     several = is_multi_worker(model.distribute_strategy)
+    steps, held = {}, None
+    if one_iterator(cfg, data, initial_epoch, several):
+        train, val = training_datasets(cfg, data, range(initial_epoch, training.epochs), True)
+        steps = {
+            "steps_per_epoch": _train_batches(cfg, data),
+            "validation_steps": math.ceil(_val_windows(data) / training.batch_size),
+        }
+        held = held_validation_data(data)
+    else:
+        train, val = training_datasets(cfg, data, number.epoch)
     if several:  # each worker reads its share of every global batch
         train, val = sharded_by_data(train), sharded_by_data(val)
     # Keras builds a distributed model from its first batch averaged across replicas: under
@@ -355,7 +458,11 @@ def fit_model(
     fix = several or (
         isinstance(data, ShardedPanel) and model.distribute_strategy.num_replicas_in_sync > 1
     )
-    with warnings.catch_warnings(), multi_worker_fix() if fix else contextlib.nullcontext():
+    validation = contextlib.nullcontext()
+    if held is not None:  # each epoch's validation pass in one call (same numbers)
+        validation = held_validation(trainee, *held, training.batch_size)
+    fixed = multi_worker_fix() if fix else contextlib.nullcontext()
+    with warnings.catch_warnings(), fixed, validation:
         if isinstance(data, ShardedPanel):
             # shards read in turn: Keras learns an epoch's batches as the first one ends, and
             # says so as if the data ran short; every epoch has the same batches
@@ -368,6 +475,7 @@ def fit_model(
             shuffle=False,  # the dataset orders each epoch itself (training.shuffle)
             callbacks=[number, *callbacks],
             verbose=verbose,
+            **steps,
         )
     return model, {key: [float(v) for v in values] for key, values in fit.history.items()}
 
