@@ -209,10 +209,21 @@ def make_callbacks(
     return made
 
 
+# Forecasts go through the model this many windows at a time at least: each window's forecast
+# is its own (the same numbers at any batch size, to float32 rounding: bitwise here), and a
+# bigger batch makes fewer calls (a 14,000-window split: 0.64 s against 1.0 s at 64, 2 cores)
+PREDICT_BATCH = 1024
+
+
+def predict_batch(batch_size: int) -> int:
+    """The batch size to forecast with: `training.batch_size`, or `PREDICT_BATCH` if larger."""
+    return max(batch_size, PREDICT_BATCH)
+
+
 def forecast(model: keras.Model, data: PreparedData, split: SplitData, batch_size: int):
     """The model's forecasts for every window of `split`, `(windows, horizon)`, original units
     (a distribution head's median, or its normal's mean)."""
-    outputs = model.predict(make_dataset(split, batch_size), verbose=0)  # (windows, horizon, ..)
+    outputs = model.predict(make_dataset(split, predict_batch(batch_size)), verbose=0)
     return data.to_original_units(split, point_forecast(model, outputs))
 
 
@@ -236,7 +247,7 @@ def forecast_quantiles(model: keras.Model, data: PreparedData, split: SplitData,
     head = model.layers[-1]
     if not isinstance(head, QuantileHead | GaussianHead):
         return None
-    outputs = model.predict(make_dataset(split, batch), verbose=0)
+    outputs = model.predict(make_dataset(split, predict_batch(batch)), verbose=0)
     scaled = _quantile_columns(model, outputs, levels)
     return np.stack(
         [data.to_original_units(split, scaled[..., j]) for j in range(len(levels))], axis=-1
@@ -250,7 +261,8 @@ def forecast_each(model: keras.Model, parts, split_name: str, batch_size: int, l
     head's median or mean; with `levels`, its quantiles at them, `[(windows, horizon, Q)]`, as
     `forecast_quantiles` gives them)."""
     splits = [part.splits[split_name] for part in parts]
-    outputs = model.predict(make_dataset(join_splits(splits), batch_size), verbose=0)
+    joined = make_dataset(join_splits(splits), predict_batch(batch_size))
+    outputs = model.predict(joined, verbose=0)
     ends = np.cumsum([split.n_windows for split in splits])[:-1]
     if levels is not None:
         scaled = _quantile_columns(model, outputs, levels)
@@ -313,7 +325,7 @@ def sequence_dataset(
 
 def class_probabilities(model: keras.Model, data: PreparedSequences, split: str, batch_size):
     """`(k, classes)` the model's probabilities for every sequence of `split`, in order."""
-    return model.predict(sequence_dataset(data, split, batch_size), verbose=0)
+    return model.predict(sequence_dataset(data, split, predict_batch(batch_size)), verbose=0)
 
 
 def training_datasets(cfg: Config, data, epoch, repeat_val: bool = False):
