@@ -167,3 +167,15 @@ def test_resolved_options_are_a_config_like_any_other():
     assert dataclasses.replace(
         resolved.training, steps_per_execution="auto"
     ) == dataclasses.replace(cfg.training, steps_per_execution="auto")
+
+
+def test_forecasts_do_not_depend_on_the_predict_batch():
+    """`forecast` sends 1,024 windows at a time (`predict_batch`): each window's forecast is
+    the one a batch of 64 gives."""
+    cfg = config_from_dict(tiny_config_dict(training={"epochs": 1}))
+    data = prepare_data(cfg.data, cfg.seed)
+    model, _ = fit_model(cfg, data, [], verbose=0)
+    split = data.splits["train"]
+    assert fit_module.predict_batch(64) == fit_module.PREDICT_BATCH > split.n_windows
+    by_64 = data.to_original_units(split, model.predict(make_dataset(split, 64), verbose=0))
+    np.testing.assert_allclose(fit_module.forecast(model, data, split, 64), by_64, rtol=1e-6)
