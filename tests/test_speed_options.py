@@ -68,8 +68,14 @@ def test_auto_is_resolved_from_the_data_before_compiling():
     resolved = with_speed_options(cfg, data).training
     assert resolved.steps_per_execution == auto_steps(batches)
     assert resolved.jit_compile is False  # two epochs of a few batches: compiling would not pay
-    model = new_model(cfg, data)
-    assert model.steps_per_execution == auto_steps(batches) and model.jit_compile is False
+    model = new_model(cfg, data)  # compiled as Keras would: its forecasts, its saved config
+    assert model.steps_per_execution == 1 and model.jit_compile is False
+    unfused = dataclasses.replace(resolved, fused=False)
+    trainee = fit_module.training_model(model, unfused)  # a twin: the same layers
+    assert trainee is not model and trainee.steps_per_execution == auto_steps(batches)
+    assert [w.path for w in trainee.weights] == [w.path for w in model.weights]
+    ones = dataclasses.replace(unfused, steps_per_execution=1)
+    assert fit_module.training_model(model, ones) is model
     distributed = config_from_dict(
         tiny_config_dict(training={"distribute": {"strategy": "mirrored"}})
     )

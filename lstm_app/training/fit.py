@@ -50,13 +50,22 @@ def compile_model(model: keras.Model, training: TrainingConfig) -> keras.Model:
 
 def _compile(model: keras.Model, optimizer, training: TrainingConfig) -> keras.Model:
     """`model.compile` with `optimizer` and the loss and speed options of `training`."""
+    jit_compile, steps_per_execution = keras_options(training)
     model.compile(
         optimizer=optimizer,
         loss=_loss(model, training.loss),
-        jit_compile=training.jit_compile,
-        steps_per_execution=training.steps_per_execution,
+        jit_compile=jit_compile,
+        steps_per_execution=steps_per_execution,
     )
     return model
+
+
+def keras_options(training: TrainingConfig) -> tuple[bool, int]:
+    """`(jit_compile, steps_per_execution)` to compile with: the config's, "auto" as Keras's
+    defaults (no XLA, one step an execution; `with_speed_options` chooses for a fit)."""
+    jit = False if training.jit_compile == "auto" else training.jit_compile
+    steps = 1 if training.steps_per_execution == "auto" else training.steps_per_execution
+    return jit, steps
 
 
 def _loss(model: keras.Model, name: str):
@@ -72,21 +81,27 @@ def _loss(model: keras.Model, name: str):
 
 
 def training_model(model: keras.Model, training: TrainingConfig) -> keras.Model:
-    """The model to fit: `model` itself, or with `training.fused` on a CPU its fused twin (see
+    """The model to fit: with `training.fused` on a CPU, `model`'s fused twin (see
     `lstm_app.training.fused`: the same variables, its stacked LSTM layers trained in one
-    graph), compiled with `model`'s optimizer (one optimizer state for both) and the speed
-    options.
+    graph); else, when the speed options are not the ones `model` was compiled with, a twin
+    that is the same graph of the same layers; else `model` itself. A twin is compiled with
+    `model`'s optimizer (one optimizer state for both) and the speed options: `model` keeps
+    its own (`new_model`: Keras's defaults where the config says auto), so that its forecasts
+    and the saved `model.keras` do not depend on how it was trained.
 
-    On a GPU, `model` itself: the built-in layer's cuDNN kernel beats any graph of steps; and
-    under `training.distribute` too (`lstm_app.training.distribute`).
+    On a GPU, not fused: the built-in layer's cuDNN kernel beats any graph of steps; nor
+    under `training.distribute` (`lstm_app.training.distribute`).
     `model` must be compiled (`compile_model`); fitting the twin trains `model`.
     """
-    if not trains_fused(training.fused, training.distribute):  # off, or under a strategy
+    fused = trains_fused(training.fused, training.distribute)  # off, or under a strategy
+    if fused and not tf.config.list_physical_devices("GPU"):
+        twin = fuse(model)
+        if twin is not None:
+            return _compile(twin, model.optimizer, training)
+    if (model.jit_compile, model.steps_per_execution) == keras_options(training):
         return model
-    if tf.config.list_physical_devices("GPU"):
-        return model
-    twin = fuse(model)
-    return model if twin is None else _compile(twin, model.optimizer, training)
+    twin = keras.Model(model.inputs, model.outputs, name=f"{model.name}_trainee")
+    return _compile(twin, model.optimizer, training)
 
 
 def new_model(cfg: Config, data) -> keras.Model:
@@ -94,7 +109,7 @@ def new_model(cfg: Config, data) -> keras.Model:
     `feature_names`; a classification's classes, scaler or vocabulary), its weights drawn from
     seed `cfg.seed`, built in the scope of the `training.distribute` strategy (if any)."""
     keras.utils.set_random_seed(cfg.seed)
-    training = with_speed_options(cfg, data).training
+    training = cfg.training  # "auto": Keras's defaults (the trainee gets the chosen options)
     with model_scope(strategy_of(cfg.training.distribute)):
         if isinstance(data, PreparedSequences):
             return compile_model(build_classifier(cfg, data), training)
@@ -439,9 +454,12 @@ def fit_model(
     training = cfg.training
     if model is None:
         model = new_model(cfg, data)
-    # model, or its fused twin (same variables); masked sequences: model (the twin has no mask)
+    # model, or a twin (same variables); masked sequences: never fused (the fused twin has no
+    # mask)
     masked = isinstance(data, PreparedSequences)
-    trainee = model if masked else training_model(model, training)
+    trainee = training_model(
+        model, dataclasses.replace(training, fused=False) if masked else training
+    )
     for callback in callbacks:
         fused = trainee is not model
         if isinstance(callback, BestCheckpoint) and fused and callback.saves is not model:
