@@ -27,7 +27,7 @@ from lstm_app.models.gates import plot_gates, trace_gates
 from lstm_app.pipeline import TrainResult, train
 from lstm_app.serving.exporter import export_run
 from lstm_app.serving.predict import forecast_csv, load_forecaster
-from lstm_app.training.fit import compile_model, fit_model, forecast, with_speed_options
+from lstm_app.training.fit import compile_model, fit_model, forecast
 
 __all__ = [
     "TrainResult",
@@ -56,12 +56,12 @@ def prepare_data(cfg: Config) -> PreparedData | PreparedSequences:
 
 
 def build_model(cfg: Config, data: PreparedData | PreparedSequences) -> keras.Model:
-    """The model of `cfg` for `data`, compiled (ready to fit):
+    """The model of `cfg` for `data`, compiled (ready to fit) as lstm-train compiles its model
+    (speed options `auto`: Keras's defaults; `fit_model` chooses them for its fit):
     `(batch, time, features) -> (batch, horizon)`; a classifier's `-> (batch, classes)`."""
-    training = with_speed_options(cfg, data).training
     if cfg.task == "classification":
-        return compile_model(build_classifier(cfg, data), training)
-    return compile_model(build.build_model(cfg, data.feature_names), training)
+        return compile_model(build_classifier(cfg, data), cfg.training)
+    return compile_model(build.build_model(cfg, data.feature_names), cfg.training)
 
 
 def evaluate(model: keras.Model, data: PreparedData, batch_size: int = 256) -> dict:

@@ -109,11 +109,11 @@ def new_model(cfg: Config, data) -> keras.Model:
     `feature_names`; a classification's classes, scaler or vocabulary), its weights drawn from
     seed `cfg.seed`, built in the scope of the `training.distribute` strategy (if any)."""
     keras.utils.set_random_seed(cfg.seed)
-    training = cfg.training  # "auto": Keras's defaults (the trainee gets the chosen options)
+    # "auto" options compile as Keras's defaults (`keras_options`); the trainee gets the chosen
     with model_scope(strategy_of(cfg.training.distribute)):
         if isinstance(data, PreparedSequences):
-            return compile_model(build_classifier(cfg, data), training)
-        return compile_model(build_model(cfg, data.feature_names), training)
+            return compile_model(build_classifier(cfg, data), cfg.training)
+        return compile_model(build_model(cfg, data.feature_names), cfg.training)
 
 
 def with_speed_options(cfg: Config, data) -> Config:
@@ -125,7 +125,7 @@ def with_speed_options(cfg: Config, data) -> Config:
     if "auto" not in (training.jit_compile, training.steps_per_execution):
         return cfg
     if isinstance(data, ShardedPanel) or training.distribute.strategy != "none":
-        jit, steps = False, 1
+        jit, steps = keras_options(training)
     else:
         sequences = isinstance(data, PreparedSequences)  # masked: never fused
         jit, steps = speed_options(
@@ -137,10 +137,6 @@ def with_speed_options(cfg: Config, data) -> Config:
             fused=training.fused and not sequences,
             gpu=bool(tf.config.list_physical_devices("GPU")),
         )
-    if training.jit_compile != "auto":
-        jit = training.jit_compile
-    if training.steps_per_execution != "auto":
-        steps = training.steps_per_execution
     resolved = dataclasses.replace(training, jit_compile=jit, steps_per_execution=steps)
     return dataclasses.replace(cfg, training=resolved)
 
@@ -461,11 +457,12 @@ def fit_model(
         model, dataclasses.replace(training, fused=False) if masked else training
     )
     for callback in callbacks:
-        fused = trainee is not model
-        if isinstance(callback, BestCheckpoint) and fused and callback.saves is not model:
+        twin = trainee is not model
+        if isinstance(callback, BestCheckpoint) and twin and callback.saves is not model:
             raise ValueError(
-                "Received a BestCheckpoint without `saves=model` for a model that trains fused: "
-                "it would write the fused twin; build it with saves=model."
+                "Received a BestCheckpoint without `saves=model` for a model that trains "
+                "through a twin (fused, or with its own speed options): it would write the "
+                "twin; build it with saves=model."
             )
     number = EpochNumber(initial_epoch)
     several = is_multi_worker(model.distribute_strategy)
