@@ -23,8 +23,8 @@ import numpy as np
 from lstm_app.config.load import load_config
 from lstm_app.evaluation.baselines import baseline_forecasts
 from lstm_app.evaluation.metrics import mae, seasonal_scale
+from lstm_app.models.inference import forecast
 from lstm_app.pipeline import train
-from lstm_app.training.fit import forecast
 
 CONFIG = Path(__file__).resolve().parent.parent / "configs" / "tourism.yaml"
 EARLY = ["training.callbacks.early_stopping.enabled=true"]

@@ -12,7 +12,7 @@ The names of `lstm_app.api` are available here; importing this package imports n
 TensorFlow nor Keras until one of them is used.
 """
 
-__version__ = "0.1.0"
+from lstm_app.version import __version__  # noqa: F401  (lstm_app.__version__)
 
 _API = (
     "TrainResult",

@@ -17,17 +17,16 @@ import keras
 
 from lstm_app.config.load import load_config
 from lstm_app.config.schema import Config
-from lstm_app.data import prepare
 from lstm_app.data.prepare import PreparedData
-from lstm_app.data.sequences import PreparedSequences, prepare_sequences
 from lstm_app.evaluation.metrics import metrics_report
-from lstm_app.models import build
-from lstm_app.models.classifier import build_classifier
+from lstm_app.jobs import job_for
+from lstm_app.models.assemble import model_for
 from lstm_app.models.gates import plot_gates, trace_gates
+from lstm_app.models.inference import forecast
 from lstm_app.pipeline import TrainResult, train
 from lstm_app.serving.exporter import export_run
 from lstm_app.serving.predict import forecast_csv, load_forecaster
-from lstm_app.training.fit import compile_model, fit_model, forecast
+from lstm_app.training.fit import compile_model, fit_model
 
 __all__ = [
     "TrainResult",
@@ -45,23 +44,21 @@ __all__ = [
 ]
 
 
-def prepare_data(cfg: Config) -> PreparedData | PreparedSequences:
+def prepare_data(cfg: Config):
     """The data of `cfg`, loaded, cleaned, transformed, split by time and scaled (train split
-    statistics only); `.splits["train"].windows()` gives `(n, input_width, features)` inputs
-    and `(n, horizon)` targets. Under `task: classification`, the labelled sequences split and
-    padded (`lstm_app.data.sequences.PreparedSequences`: `.inputs["train"]`, `.labels[...]`)."""
-    if cfg.task == "classification":
-        return prepare_sequences(cfg.data, cfg.seed)
-    return prepare.prepare_data(cfg.data, cfg.seed)
+    statistics only), as its kind of run trains on it (`lstm_app.jobs`): one series'
+    `PreparedData` (`.splits["train"].windows()` gives `(n, input_width, features)` inputs
+    and `(n, horizon)` targets); a panel's `PreparedPanel` (one PreparedData per series); a
+    panel read shard by shard, its `ShardedPanel`; under `task: classification`, the labelled
+    sequences split and padded (`PreparedSequences`: `.inputs["train"]`, `.labels[...]`)."""
+    return job_for(cfg).load(cfg)
 
 
-def build_model(cfg: Config, data: PreparedData | PreparedSequences) -> keras.Model:
+def build_model(cfg: Config, data) -> keras.Model:
     """The model of `cfg` for `data`, compiled (ready to fit) as lstm-train compiles its model
     (speed options `auto`: Keras's defaults; `fit_model` chooses them for its fit):
     `(batch, time, features) -> (batch, horizon)`; a classifier's `-> (batch, classes)`."""
-    if cfg.task == "classification":
-        return compile_model(build_classifier(cfg, data), cfg.training)
-    return compile_model(build.build_model(cfg, data.feature_names), cfg.training)
+    return compile_model(model_for(cfg, data), cfg.training)
 
 
 def evaluate(model: keras.Model, data: PreparedData, batch_size: int = 256) -> dict:

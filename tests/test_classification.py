@@ -14,10 +14,10 @@ import pytest
 from conftest import REPO, lstm_train, stop_after_epoch, write_yaml
 
 from lstm_app.config.load import config_from_dict
+from lstm_app.data.sequence_batches import class_weights
 from lstm_app.data.sequences import prepare_sequences
 from lstm_app.errors import ConfigError, DataError
 from lstm_app.models.classifier import CrossEntropy, build_classifier
-from lstm_app.training.fit import class_weights
 
 LSTM_PREDICT = Path(sys.executable).with_name("lstm-predict")
 VOWELS = REPO / "data" / "japanese_vowels.csv"
@@ -327,7 +327,8 @@ def test_a_classification_run_writes_its_metrics_beside_the_baselines(vowel_run)
 def test_every_export_format_gives_the_model_s_probabilities(vowel_run, vowels, tmp_path):
     run, _ = vowel_run
     card = json.loads((run / "export" / "metadata.json").read_text())
-    assert card["task"] == "classification" and card["output"]["classes"] == ["1", "2", "3"]
+    assert card["task"] == card["kind"] == "classification"
+    assert card["output"]["classes"] == ["1", "2", "3"]
     assert card["inputs"]["padding"] == "NaN" and card["inputs"]["max_steps"] == 26
     frame = pd.read_csv(vowels)
     frame = frame[frame["split"] == "test"].drop(columns=["split", "speaker"])

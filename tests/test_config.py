@@ -1,12 +1,16 @@
 """The config schema: what it accepts, what it fills in, and how it words each mistake."""
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import ARTICLE_CONFIG, REPO, tiny_config_dict, write_yaml
 
+from lstm_app.config.kinds import RUN_KINDS, run_kind
 from lstm_app.config.load import config_from_dict, config_to_dict, load_config, parse_override
 from lstm_app.config.schema import Config
+from lstm_app.config.validate import build, choice, unique
 from lstm_app.errors import ConfigError, UserInputError
 
 
@@ -469,3 +473,124 @@ def test_units_auto_is_for_the_output_layer_and_a_contradiction_is_refused():
     words = tiny_config_dict(model={"layers": [{"type": "lstm", "units": "many"}]})
     with pytest.raises(ConfigError, match=r"expected an integer >= 1 .*, or 'auto', got 'many'"):
         config_from_dict(words)
+
+
+# --------------------------------------------------------------------------------------------
+# the kinds of run
+
+PANEL_DATA = {
+    "source": "csv",
+    "path": "x.csv",
+    "target": "y",
+    "series_id": "id",
+    "scaler": "series",
+}
+
+
+def _config_of_kind(kind: str) -> Config:
+    if kind == "classification":
+        return load_config(REPO / "configs" / "japanese_vowels.yaml")
+    data = {
+        "series": {},
+        "panel": PANEL_DATA,
+        "stream": {**PANEL_DATA, "stream": True},
+    }[kind]
+    return config_from_dict(tiny_config_dict(data=data) if data else tiny_config_dict())
+
+
+@pytest.mark.parametrize("kind", RUN_KINDS)
+def test_run_kind_reads_a_config_and_the_mapping_of_its_config_yaml_alike(kind):
+    cfg = _config_of_kind(kind)
+    written = yaml.safe_load(yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
+    assert run_kind(cfg) == kind
+    assert run_kind(written) == kind
+
+
+@pytest.mark.parametrize(
+    ("raw", "kind"),
+    [
+        ({}, "series"),
+        ({"task": "forecast", "data": None}, "series"),
+        ({"data": {"series_id": None, "stream": False}}, "series"),
+        ({"data": {"series_id": ["a", "b"]}}, "panel"),
+        ({"data": {"series_id": "id", "stream": True}}, "stream"),
+        ({"task": "classification", "data": {"series_id": "id", "stream": True}}, "classification"),
+    ],
+)
+def test_run_kind_of_a_plain_mapping_needs_only_its_three_keys(raw, kind):
+    assert run_kind(raw) == kind
+
+
+# --------------------------------------------------------------------------------------------
+# the validator's `unique` option
+
+
+@dataclass(frozen=True)
+class _Listed:
+    names: tuple[str, ...] = unique(())
+    columns: str | tuple[str, ...] | None = unique(None, item="column '{}'")
+    levels: tuple[float, ...] = unique((), item="{}")
+    formats: tuple[str, ...] = choice((), ("a", "b"), unique=True)
+    anything: tuple[str, ...] = ()  # no option: repeats allowed
+
+
+@pytest.mark.parametrize(
+    ("raw", "key", "message"),
+    [
+        ({"names": ["a", "b", "a"]}, ("x", "names", 2), "'a' is listed twice"),
+        ({"columns": ["c", "c"]}, ("x", "columns", 1), "column 'c' is listed twice"),
+        ({"levels": [80, 95, 80.0]}, ("x", "levels", 2), "80.0 is listed twice"),
+        ({"formats": ["b", "b"]}, ("x", "formats", 1), "'b' is listed twice"),
+        ({"formats": ["b", "c", "c"]}, ("x", "formats", 1), "expected one of: a, b; got 'c'"),
+    ],
+)
+def test_unique_refuses_the_second_of_two_equal_items(raw, key, message):
+    with pytest.raises(ConfigError) as caught:
+        build(_Listed, raw, ("x",))
+    assert (caught.value.key, caught.value.message) == (key, message)
+
+
+def test_unique_accepts_items_that_differ_and_a_single_value():
+    built = build(
+        _Listed,
+        {"names": ["a", "b"], "columns": "c", "levels": [80, 95], "anything": ["z", "z"]},
+        (),
+    )
+    assert (built.names, built.columns, built.levels) == (("a", "b"), "c", (80.0, 95.0))
+    assert built.anything == ("z", "z")
+
+
+@pytest.mark.parametrize(
+    ("section", "values", "message"),
+    [
+        ("data", {"features": ["value", "value"]}, "data.features[1]: column 'value' is listed "),
+        (
+            "data",
+            {**PANEL_DATA, "series_id": ["id", "id"]},
+            "data.series_id[1]: column 'id' is listed twice",
+        ),
+        ("data", {**PANEL_DATA, "static": ["s", "s"]}, "data.static[1]: column 's' is listed "),
+        (
+            "training",
+            {"distribute": {"strategy": "mirrored", "devices": ["/cpu:0", "/cpu:0"]}},
+            "training.distribute.devices[1]: '/cpu:0' is listed twice",
+        ),
+        (
+            "evaluation",
+            {"intervals": {"levels": [80, 80]}},
+            "evaluation.intervals.levels[1]: 80.0 is listed twice",
+        ),
+        ("export", {"formats": ["keras", "keras"]}, "export.formats[1]: 'keras' is listed twice"),
+    ],
+)
+def test_a_list_that_names_an_item_twice_is_refused(section, values, message):
+    with pytest.raises(ConfigError) as caught:
+        config_from_dict(tiny_config_dict(**{section: values}))
+    assert str(caught.value).startswith(message)
+
+
+def test_a_classification_feature_listed_twice_is_refused():
+    cfg = config_to_dict(load_config(REPO / "configs" / "japanese_vowels.yaml"))
+    cfg["data"]["features"] = ["lpc1", "lpc2", "lpc1"]
+    with pytest.raises(ConfigError, match=r"data.features\[2\]: column 'lpc1' is listed twice"):
+        config_from_dict(cfg)

@@ -7,8 +7,8 @@ from conftest import ARTICLE_CONFIG, tiny_config_dict
 
 from lstm_app.config.load import config_from_dict, load_config
 from lstm_app.config.schema import SplitConfig
-from lstm_app.data.io import load_series
 from lstm_app.data.prepare import Scaler, prepare_data, split_bounds
+from lstm_app.data.series import load_series
 from lstm_app.data.windows import count_windows, make_dataset, window_views
 from lstm_app.errors import DataError
 

@@ -9,7 +9,9 @@ import pytest
 from conftest import REPO, tiny_config_dict, write_yaml
 
 from lstm_app.config.load import config_from_dict, load_config
-from lstm_app.data.io import infer_frequency, load_series, time_text
+from lstm_app.data.series import load_series
+from lstm_app.data.steps import infer_frequency
+from lstm_app.data.times import time_text
 from lstm_app.errors import ConfigError, DataError
 
 

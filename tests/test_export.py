@@ -167,6 +167,7 @@ def test_every_registered_format_forecasts_what_keras_forecasts(exported, name):
 def test_metadata_describes_how_to_feed_the_model(exported):
     result, out, _ = exported
     card = json.loads((out / "metadata.json").read_text())
+    assert card["kind"] == "series"  # the kind run.json records
     assert card["inputs"]["columns"] == ["x", "y", "w=calm", "w=windy"]
     assert card["inputs"]["rows"] == 11 and card["inputs"]["frequency"] == "MS"
     assert card["inputs"]["categorical"] == {"w": ["calm", "windy"]}

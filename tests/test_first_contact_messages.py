@@ -13,7 +13,7 @@ import pytest
 from conftest import tiny_config_dict
 
 from lstm_app.config.load import config_from_dict
-from lstm_app.data.io import load_series
+from lstm_app.data.series import load_series
 from lstm_app.errors import ConfigError, DataError, UserInputError
 from lstm_app.runs.rundir import RunDir
 

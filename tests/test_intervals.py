@@ -143,8 +143,8 @@ def test_a_run_scores_its_intervals_and_the_baselines(tmp_path, capsys, loss):
 
 def test_conformal_offsets_make_the_validation_windows_covered(tmp_path):
     """Calibrated on the validation windows, the intervals cover at least 80% of them."""
+    from lstm_app.models.inference import forecast_quantiles
     from lstm_app.pipeline import train
-    from lstm_app.training.fit import forecast_quantiles
 
     cfg = config_from_dict(_config())
     result = train(cfg, tmp_path / "run", verbose=0)
@@ -201,8 +201,8 @@ def exported_quantiles(tmp_path_factory, request):
 
 def test_the_exported_model_returns_calibrated_quantiles_in_original_units(exported_quantiles):
     from lstm_app.config.load import load_config
+    from lstm_app.models.inference import forecast_quantiles
     from lstm_app.serving.predict import load_forecaster
-    from lstm_app.training.fit import forecast_quantiles
 
     run = exported_quantiles
     card = json.loads((run / "export" / "metadata.json").read_text())
@@ -332,8 +332,8 @@ def test_multivariate_inputs_transforms_and_a_long_horizon(tmp_path):
     seasonal differencing, stay ordered in original units."""
     import pandas as pd
 
+    from lstm_app.models.inference import forecast_quantiles
     from lstm_app.pipeline import train
-    from lstm_app.training.fit import forecast_quantiles
 
     t = np.arange(160)
     rng = np.random.default_rng(2)

@@ -75,6 +75,7 @@ def _test_windows(tmp, run):
 def test_the_card_says_how_to_feed_any_series(exported):
     _, run = exported
     card = json.loads((run / "export" / "metadata.json").read_text())
+    assert card["kind"] == "panel"
     assert card["config"]["model"]["static_embedding"] == 3
     assert card["inputs"]["columns"] == ["y", "kind=coast", "kind=inland"]
     assert card["scaler"]["window"]["kind"] == "window"
@@ -126,7 +127,7 @@ def _run_forecasts(run, ids) -> np.ndarray:
     import keras
 
     from lstm_app.data.panel import prepare_panel
-    from lstm_app.training.fit import forecast
+    from lstm_app.models.inference import forecast
 
     cfg = load_config(run / "config.yaml")
     prepared = prepare_panel(cfg.data, cfg.seed)

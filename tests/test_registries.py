@@ -2,11 +2,20 @@
 the builders and the docs all follow it."""
 
 import re
+import subprocess
+import sys
 import typing
 
 import pytest
 from conftest import REPO, tiny_config_dict
 
+from lstm_app.config.choices import (
+    FORMAT_NAMES,
+    TEXT_FORMATS,
+    TRANSFORM_NAMES,
+    VARIANT_NAMES,
+    check_catalogue,
+)
 from lstm_app.config.load import config_from_dict
 from lstm_app.config.schema import LAYER_TYPES, LOSSES, OPTIMIZERS, GateVariant
 from lstm_app.data.transforms import TRANSFORMS
@@ -95,3 +104,47 @@ def test_every_baseline_is_reported():
     """metrics.json, the summary and the plots list the baselines from their registry."""
     assert BASELINES.names() == ("persistence", "seasonal_naive", "mean")
     assert all(b.label and b.style and callable(b.forecast) for _, b in BASELINES.items())
+
+
+# the catalogues above the config, each implementing the names of lstm_app.config.choices:
+# (its module, the names it implements)
+CATALOGUES = {
+    "TRANSFORM_NAMES": ("lstm_app.data.transforms", TRANSFORMS.names()),
+    "FORMAT_NAMES": ("lstm_app.serving.formats", FORMATS.names()),
+    "VARIANT_NAMES": ("lstm_app.models.variants", tuple(VARIANTS)),
+}
+
+
+def test_each_catalogue_implements_exactly_the_names_the_config_offers():
+    assert tuple(TRANSFORMS.names()) == TRANSFORM_NAMES
+    assert tuple(FORMATS.names()) == FORMAT_NAMES
+    assert tuple(VARIANTS) == VARIANT_NAMES
+    assert set(TEXT_FORMATS) <= set(FORMAT_NAMES)
+
+
+@pytest.mark.parametrize("names", CATALOGUES)
+@pytest.mark.parametrize("side", ["config", "catalogue"])
+def test_a_name_gained_on_one_side_only_fails_the_catalogue_on_import(names, side):
+    """In a fresh interpreter, the config's names gain a name (`config`) or lose one, which the
+    catalogue then has beyond them (`catalogue`): the catalogue's module refuses to import."""
+    module, implemented = CATALOGUES[names]
+    if side == "config":
+        changed, expected = f"(*c.{names}, 'gained')", "lacks ['gained'], which"
+    else:
+        changed, expected = f"c.{names}[:-1]", f"implements [{implemented[-1]!r}], which"
+    code = f"import lstm_app.config.choices as c\nc.{names} = {changed}\nimport {module}\n"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode != 0
+    assert f"RuntimeError: {module}." in done.stderr and expected in done.stderr
+
+
+def test_the_catalogue_check_names_what_differs():
+    check_catalogue("T", ("a", "b"), ["a", "b"])
+    with pytest.raises(RuntimeError, match=r"^T implements \['c'\], which .* \(\['a', 'b'\]\)"):
+        check_catalogue("T", ("a", "b"), ("a", "b", "c"))
+    with pytest.raises(
+        RuntimeError, match=r"^T lacks \['b'\], which lstm_app.config.choices names"
+    ):
+        check_catalogue("T", ("a", "b"), ("a",))
+    with pytest.raises(RuntimeError, match=r"^T lists \['b', 'a'\], in another order"):
+        check_catalogue("T", ("a", "b"), ("b", "a"))

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from conftest import tiny_config_dict, whole_and_resumed, write_yaml
 
-from lstm_app.data.prepare import SplitData, every_stride, join_splits
-from lstm_app.data.windows import make_dataset
+from lstm_app.data.prepare import SplitData, join_splits
+from lstm_app.data.windows import every_stride, make_dataset
 
 
 def _series(length, offset) -> SplitData:

@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from lstm_app.data.sequence_reading import read_sequences
 from lstm_app.data.sequences import (
     LabelEncoding,
     carve_validation,
     fit_feature_scaler,
     pad,
-    read_sequences,
     resample,
     split_indices,
 )

@@ -11,7 +11,7 @@ import yaml
 from conftest import RUN_FILES, tiny_config_dict
 
 from lstm_app.config.load import config_from_dict
-from lstm_app.data.io import load_series
+from lstm_app.data.series import load_series
 from lstm_app.errors import RunFailedError
 from lstm_app.models.layers import VARIANTS
 from lstm_app.pipeline import train

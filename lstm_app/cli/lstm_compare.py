@@ -28,7 +28,8 @@ def build_parser() -> ArgumentParser:
 
 def main(argv=None) -> int:
     """Runs `lstm-compare`; returns the exit status."""
-    from lstm_app.evaluation.compare import comparison_table, load_run, plot_comparison
+    from lstm_app.evaluation.compare import load_run, plot_comparison
+    from lstm_app.jobs.compare import comparison_table
 
     args = build_parser().parse_args(argv)
     try:

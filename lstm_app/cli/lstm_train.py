@@ -17,31 +17,16 @@ import signal
 import sys
 from pathlib import Path
 
-from lstm_app import __version__
 from lstm_app.cli.common import ArgumentParser, entry_point, quiet_tensorflow, report_error
 from lstm_app.config.json_schema import json_schema
 from lstm_app.config.load import config_to_dict, load_config
-from lstm_app.data.choose import AUTO
-from lstm_app.data.panel import prepare_panel
-from lstm_app.data.prepare import prepare_candidates, prepare_data
-from lstm_app.data.sequences import output_units, prepare_sequences
-from lstm_app.data.shards import scan_shards
 from lstm_app.errors import RunFailedError, UserInputError
-from lstm_app.evaluation.backtest import check_folds
-from lstm_app.evaluation.report import (
-    auto_summary,
-    check_summary,
-    classification_run_summary,
-    panel_check_summary,
-    panel_run_summary,
-    run_summary,
-    sequence_check_summary,
-    stream_check_summary,
-)
+from lstm_app.jobs import job_for
 from lstm_app.runs.rundir import RUNS_ROOT, RunDir, worker_dir
 from lstm_app.runs.tracking import missing_mlflow
 from lstm_app.serving.formats import missing_extras
 from lstm_app.training.distribute import TF_CONFIG, cluster_of, parse_workers, tf_config
+from lstm_app.version import __version__
 
 EXAMPLES = """examples:
   lstm-train --config configs/article.yaml
@@ -183,30 +168,8 @@ def main(argv=None) -> int:
         parser.error("the following arguments are required: --config")
     try:
         cfg = load_config(args.config, args.overrides)
-        if cfg.task == "classification":  # labelled sequences: read and checked now
-            data = prepare_sequences(cfg.data, cfg.seed)
-            output_units(cfg.model, data.classes)  # units that fit the classes, or one line
-            candidates = {}
-        elif cfg.data.stream:  # a panel read shard by shard: its ids and labels checked now
-            sharded = scan_shards(cfg.data)
-            if args.check:
-                print(stream_check_summary(args.config, sharded))
-                return 0
-            candidates, data = {}, None
-        elif cfg.data.series_id is not None:  # a panel: many series, one model
-            panel = prepare_panel(cfg.data, cfg.seed)
-            if args.check:
-                print(panel_check_summary(args.config, panel))
-                return 0
-            candidates, data = {}, panel
-        elif cfg.data.transforms == AUTO:  # chosen by training on each candidate: check them all
-            candidates, skipped = prepare_candidates(cfg.data, cfg.seed)
-            data = None  # train() prepares the chosen one
-        else:
-            data = prepare_data(cfg.data, cfg.seed)
-            candidates, skipped = {cfg.data.transforms: data}, {}
-        for prepared in candidates.values():
-            check_folds(cfg, prepared)
+        job = job_for(cfg)
+        data = job.prepare(cfg)  # read and checked now, before TensorFlow loads
         problem = missing_extras(cfg.export.formats)
         if problem:
             raise UserInputError(f"{args.config}: export.formats: {problem}")
@@ -214,13 +177,8 @@ def main(argv=None) -> int:
         if problem:
             raise UserInputError(f"{args.config}: {problem}")
         cluster = _cluster(cfg, args)
-        if args.check and cfg.task == "classification":
-            print(sequence_check_summary(args.config, data))
-            return 0
         if args.check:
-            print(check_summary(args.config, next(iter(candidates.values()))))
-            if data is None:
-                print(auto_summary(candidates, skipped))
+            print(job.check_summary(args.config, data))
             return 0
         if cluster is not None and args.run_dir is None:
             raise UserInputError(
@@ -246,12 +204,8 @@ def main(argv=None) -> int:
         devices = replica_devices(cfg.training.distribute)
     except UserInputError as err:
         return report_error("lstm-train", err)
-    if cfg.task == "classification" and cfg.training.fused:
-        print(
-            "training.fused: the sequences are masked (their padding is not read), which the "
-            "fused graph does not do: the LSTM layers train unfused",
-            flush=True,
-        )
+    for note in job.notes(cfg):
+        print(note, flush=True)
     if devices:
         unfused = "; its LSTM layers train unfused" if cfg.training.fused else ""
         where = f" over {len(devices)} device(s)"  # mirrored over 2 device(s), /gpu:0, ...
@@ -309,12 +263,7 @@ def main(argv=None) -> int:
             f"{args.run_dir}"
         )
         return 0
-    if cfg.task == "classification":
-        print(classification_run_summary(result.metrics, result.data, run_dir))
-    elif "panel" in result.metrics:
-        print(panel_run_summary(result.metrics, run_dir))
-    else:
-        print(run_summary(result.metrics, result.data, run_dir))
+    print(job.run_summary(result))
     return 0
 
 

@@ -6,6 +6,7 @@ from functools import partial
 from pathlib import Path
 
 from lstm_app.cli.common import ArgumentParser, entry_point, quiet_tensorflow, report_error
+from lstm_app.config.kinds import run_kind
 from lstm_app.config.load import load_config
 from lstm_app.errors import UserInputError
 from lstm_app.evaluation.report import number_text
@@ -52,7 +53,7 @@ def _check(args) -> None:
     if not args.config.is_file():
         raise UserInputError(f"--config {args.config}: not found")
     cfg = load_config(args.config)
-    if cfg.task == "classification":
+    if run_kind(cfg) == "classification":
         raise UserInputError(
             f"--config {args.config}: task: classification is not searched yet (lstm-tune "
             "scores trials by validation MAE); bench/tune_classification.py compares settings "

@@ -9,7 +9,10 @@ is absent (no default: the key is required); its metadata adds checks:
     bounded(12, ge=1)              a number within bounds (`ge`, `gt`, `le`, `lt`)
     bounded(12, ge=1, le=limit(N)) the same, `N` a size limit: a guard against absurd values
                                    (`1e23` folds), named in messages only to a value above it
-    choice("adam", OPTIMIZERS)     a name registered in a `Registry` (for a tuple: each item)
+    choice("adam", OPTIMIZERS)     a name registered in a `Registry`, or one of a tuple of
+                                   names (for a tuple: each item)
+    choice((), NAMES, unique=True) the same, each name listed once (see `unique`)
+    unique((), item="column '{}'") a list whose items differ: `column 'x' is listed twice`
     field(metadata={"by_type": LAYER_TYPES})   a tuple of mappings, each built as the dataclass
                                    that its `type` key names in the registry
 
@@ -26,6 +29,7 @@ from pathlib import Path
 from typing import Literal, Union, get_args, get_origin, get_type_hints
 
 from lstm_app.errors import ConfigError, describe, suggest
+from lstm_app.registry import Registry
 
 
 def bounded(default=dataclasses.MISSING, **bounds):
@@ -43,9 +47,28 @@ def limit(maximum: int) -> Limit:
     return Limit(maximum)
 
 
-def choice(default=dataclasses.MISSING, registry=None):
-    """A dataclass field whose value (or, for a tuple, each item) must be a name in `registry`."""
-    return field(default=default, metadata={"choices": registry})
+def choice(default=dataclasses.MISSING, registry=None, unique=False):
+    """A dataclass field whose value (or, for a tuple, each item) must be a name in `registry`,
+    a `Registry` or a tuple of names. `unique`: a tuple names each once, as `unique()` checks
+    (`True`: each item named `'{}'`; or the text naming an item)."""
+    if registry is not None and not isinstance(registry, Registry):
+        names, registry = registry, Registry("choice")
+        for name in names:
+            registry.add(name, name)
+    metadata = {"choices": registry}
+    if unique:
+        metadata["unique"] = _ITEM if unique is True else unique
+    return field(default=default, metadata=metadata)
+
+
+_ITEM = "'{}'"  # how a "listed twice" message names an item by default: 'x'
+
+
+def unique(default=dataclasses.MISSING, item=_ITEM):
+    """A dataclass field holding a list (a tuple) whose items must all differ: the second of
+    two equal items is refused at its index, `{item} is listed twice`, `item` a format string
+    of the item (`'{}'`: `'x' is listed twice`; `column '{}'`: `column 'x' is listed twice`)."""
+    return field(default=default, metadata={"unique": item})
 
 
 _TYPE_NAMES = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
@@ -151,7 +174,10 @@ def _coerce(value, tp, key: tuple, metadata):
         if not isinstance(value, list):
             raise ConfigError(key, f"expected a list, got {describe(value)}")
         (item_type, _) = get_args(tp)
-        return tuple(_coerce(v, item_type, (*key, i), metadata) for i, v in enumerate(value))
+        items = tuple(_coerce(v, item_type, (*key, i), metadata) for i, v in enumerate(value))
+        if metadata.get("unique") is not None:
+            _check_unique(items, key, metadata["unique"])
+        return items
     if metadata.get("by_type") is not None:
         return _build_by_type(value, metadata["by_type"], key)
     if metadata.get("choices") is not None:
@@ -170,6 +196,13 @@ def _coerce(value, tp, key: tuple, metadata):
             raise ConfigError(key, f"expected a file path, got {describe(value)}")
         return Path(value)
     return _check_scalar(value, tp, key, _bounds(metadata))
+
+
+def _check_unique(items: tuple, key: tuple, item: str) -> None:
+    """ConfigError at the second of two equal items, naming it by the format string `item`."""
+    for i, value in enumerate(items):
+        if value in items[:i]:
+            raise ConfigError((*key, i), f"{item.format(value)} is listed twice")
 
 
 def _check_scalar(value, tp, key: tuple, bounds):

@@ -7,7 +7,7 @@ purpose]`).
     panel.static["state"]            -> ("ACT", ...)   one label per series
 
 The file is read and its cells checked once; then each series' rows (in file order) are checked
-as a single series is (`lstm_app.data.io.rows_series`: increasing times, missing steps and
+as a single series is (`lstm_app.data.series.rows_series`: increasing times, missing steps and
 cells by `data.missing`), its messages naming the file, the series and the line. A series'
 rows need not be contiguous in the file. Static columns (`data.static`) must hold one value per
 series.
@@ -19,17 +19,10 @@ import numpy as np
 import pandas as pd
 
 from lstm_app.config.schema import DataConfig
-from lstm_app.data.io import (
-    TimeSeries,
-    _is_missing,
-    _line,
-    _read_columns,
-    _require_column,
-    check_magnitude,
-    read_table,
-    rows_series,
-)
+from lstm_app.data.columns import is_missing, line_of, require_column
 from lstm_app.data.prepare import PreparedData, Scaler, join_splits, one_hot, prepare_data
+from lstm_app.data.reading import read_table
+from lstm_app.data.series import TimeSeries, check_magnitude, read_columns, rows_series
 from lstm_app.errors import DataError, without_source
 
 ID_SEPARATOR = "|"  # between the cells of several id columns: "ACT|Canberra|Business"
@@ -57,11 +50,11 @@ class Panel:
 
 def _id_column(frame: pd.DataFrame, name: str, key: str, path) -> np.ndarray:
     """The id cells of column `name` as text; DataError at the first empty one."""
-    column = _require_column(frame, name, key, path)
-    empty = np.flatnonzero(_is_missing(column))
+    column = require_column(frame, name, key, path)
+    empty = np.flatnonzero(is_missing(column))
     if len(empty):
         raise DataError(
-            f"{path}: line {_line(empty[0])}, column '{name}' ({key}): a series id is missing; "
+            f"{path}: line {line_of(empty[0])}, column '{name}' ({key}): a series id is missing; "
             "every row must name its series"
         )
     return column.to_numpy(dtype=object)
@@ -85,13 +78,13 @@ def _static_labels(frame, data: DataConfig, rows: list[np.ndarray], ids, path) -
     static = {}
     for i, name in enumerate(data.static):
         key = f"data.static[{i}]"
-        column = _require_column(frame, name, key, path)
+        column = require_column(frame, name, key, path)
         values = column.to_numpy(dtype=object)
-        missing = _is_missing(column)
+        missing = is_missing(column)
         labels = []
         for series_id, where in zip(ids, rows, strict=True):
             if missing[where].any():
-                line = _line(where[np.flatnonzero(missing[where])[0]])
+                line = line_of(where[np.flatnonzero(missing[where])[0]])
                 raise DataError(
                     f"{path}: series '{series_id}', line {line}, column '{name}' ({key}): "
                     "empty; a static column holds one value per series"
@@ -99,10 +92,10 @@ def _static_labels(frame, data: DataConfig, rows: list[np.ndarray], ids, path) -
             first = values[where[0]]
             other = np.flatnonzero(values[where] != first)
             if len(other):
-                line = _line(where[other[0]])
+                line = line_of(where[other[0]])
                 raise DataError(
                     f"{path}: series '{series_id}', column '{name}' ({key}): '{first}' at line "
-                    f"{_line(where[0])} but '{values[where[other[0]]]}' at line {line}; a static "
+                    f"{line_of(where[0])} but '{values[where[other[0]]]}' at line {line}; a static "
                     "column holds one value per series"
                 )
             labels.append(str(first))
@@ -117,7 +110,7 @@ def read_panel(data: DataConfig) -> Panel:
     if frame.empty:
         raise DataError(f"{path}: no data rows under the header")
     ids = _series_ids(frame, data, path)
-    columns, times, lines = _read_columns(frame, data, path)
+    columns, times, lines = read_columns(frame, data, path)
     codes, names = pd.factorize(ids)  # in the order series first appear
     order = np.argsort(codes, kind="stable")  # each series' rows, in file order
     rows = np.split(order, np.cumsum(np.bincount(codes))[:-1])

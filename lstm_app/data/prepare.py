@@ -18,7 +18,8 @@ import numpy as np
 
 from lstm_app.config.schema import Config, DataConfig, SplitConfig
 from lstm_app.data.choose import AUTO, TransformChoice, candidate_name, candidates
-from lstm_app.data.io import TimeSeries, load_series
+from lstm_app.data.feed import WindowFeed
+from lstm_app.data.series import TimeSeries, load_series
 from lstm_app.data.transforms import TargetPipeline, TransformError
 from lstm_app.data.window_scaling import WINDOW_SCALERS, WindowScaling
 from lstm_app.data.windows import count_windows, window_views
@@ -192,7 +193,7 @@ class SplitData:
 
 
 @dataclass(frozen=True)
-class PreparedData:
+class PreparedData(WindowFeed):
     """A series cleaned, encoded, transformed, split by time and scaled, ready to be windowed.
 
     Attributes:
@@ -206,7 +207,9 @@ class PreparedData:
         prepared_from: what it was prepared from, `{"data": DataConfig, "seed": int}` (None
             when built by hand); `lstm_app.pipeline.train` refuses data of another config.
         transform_choice: what `data.transforms: auto` chose and why (set by
-            `lstm_app.pipeline.train`); None without auto.
+            `lstm_app.jobs.series`); None without auto.
+
+    It feeds its own training (`WindowFeed`): its train split's windows, batched.
     """
 
     series: TimeSeries
@@ -260,22 +263,6 @@ def join_splits(splits) -> SplitData:
         window_scaling=first.window_scaling,
         series_windows=np.array([len(s) for s in starts], dtype=np.int64),
     )
-
-
-def every_stride(split: SplitData, stride: int) -> SplitData:
-    """`split` with every `stride`-th window of each series only (`training.stride`), from
-    each series' first window on."""
-    if stride == 1:
-        return split
-    if split.starts is None:
-        starts = np.arange(0, split.n_windows, stride, dtype=np.int64)
-        return replace(split, starts=starts, series_windows=np.array([len(starts)]))
-    kept, counts, first = [], [], 0
-    for count in split.series_windows:
-        kept.append(split.starts[first : first + count : stride])
-        counts.append(len(kept[-1]))
-        first += count
-    return replace(split, starts=np.concatenate(kept), series_windows=np.array(counts))
 
 
 def one_hot(labels: np.ndarray, categories) -> np.ndarray:

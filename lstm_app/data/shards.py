@@ -37,17 +37,28 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from lstm_app.config.schema import DataConfig
-from lstm_app.data.io import MAX_MAGNITUDE, time_text
-from lstm_app.data.panel import ID_SEPARATOR
-from lstm_app.data.prepare import MIN_SPREAD, SPLITS, SplitData, every_stride, split_bounds
+from lstm_app.data.prepare import SPLITS, SplitData
+from lstm_app.data.shard_prepare import (
+    in_rows,
+    narrow_series,
+    series_bounds,
+    series_scaled,
+    static_one_hot,
+)
+from lstm_app.data.shard_reading import (
+    check_streamable,
+    group_series,
+    read_shard,
+    shard_columns,
+    shard_target,
+    shard_times,
+    static_labels,
+)
 from lstm_app.data.window_scaling import WINDOW_SCALERS, WindowScaling
-from lstm_app.data.windows import make_dataset
-from lstm_app.errors import DataError, first_line
+from lstm_app.data.windows import every_stride, make_dataset
+from lstm_app.errors import DataError
 
 SUFFIX = ".parquet"
 
@@ -91,199 +102,29 @@ class ShardedPanel:
     def n_series(self) -> int:
         return sum(self.series_per_shard)
 
+    # its training input (`lstm_app.data.feed.TrainingInput`): every shard read in turn
+    streamed = True
+    masked = False
 
-# --------------------------------------------------------------------------------------------
-# reading a shard
-
-
-def _check_streamable(data: DataConfig) -> None:
-    """DataError naming the first key that streaming does not support yet."""
-    path = data.path
-    if data.series_id is None:
-        raise DataError(f"{path}: data.series_id: Parquet shards hold a panel; name its id column")
-    if tuple(data.features) != (data.target,):
-        raise DataError(
-            f"{path}: data.features: only the target ('{data.target}') is streamed from "
-            f"Parquet shards, got {list(data.features)}; remove the key"
+    def train_dataset(self, training, seed: int, epoch):
+        return stream_dataset(
+            self, training.batch_size, seed, epoch, training.windows_per_series, training.stride
         )
-    if data.transforms:
-        raise DataError(
-            f"{path}: data.transforms: not applied to Parquet shards yet, got "
-            f"{data.transforms if isinstance(data.transforms, str) else list(data.transforms)}; "
-            "set it to []"
-        )
-    if data.missing != "error":
-        raise DataError(
-            f"{path}: data.missing: only error is supported for Parquet shards, got "
-            f"'{data.missing}'; fill the gaps before writing the shards"
-        )
-    for key in ("time_columns", "time_format", "dayfirst"):
-        if getattr(data, key) is not None:
-            raise DataError(
-                f"{path}: data.{key}: not read from Parquet shards; store the time as one "
-                "timestamp, date or number column (data.time_column)"
-            )
 
+    def val_dataset(self, batch_size: int):
+        return stream_dataset(self, batch_size, 0, split="val")
 
-def _columns(data: DataConfig, target: bool) -> dict[str, str]:
-    """`{column: its config key}` of the columns to read: ids, static labels and, with
-    `target`, the time and the target."""
-    one = len(data.series_id) == 1
-    keys = {
-        name: "data.series_id" if one else f"data.series_id[{i}]"
-        for i, name in enumerate(data.series_id)
-    }
-    for i, name in enumerate(data.static):
-        keys.setdefault(name, f"data.static[{i}]")
-    if target:
-        if data.time_column is not None:
-            keys[data.time_column] = "data.time_column"
-        keys[data.target] = "data.target"
-    return keys
+    def train_batches(self, training) -> int:
+        raise TypeError("a panel read shard by shard learns its batches as it reads them")
 
+    def val_count(self) -> int:
+        raise TypeError("a panel read shard by shard counts its val windows as it reads them")
 
-def _read(path: Path, keys: dict[str, str]) -> pa.Table:
-    """The columns `keys` of the shard `path`; DataError naming a missing column's key."""
-    try:
-        names = pq.read_schema(path).names
-        for name, key in keys.items():
-            if name not in names:
-                raise DataError(f"{path}: no column '{name}' ({key}); the shard has {names}")
-        return pq.read_table(path, columns=list(keys))
-    except (pa.ArrowException, OSError) as err:
-        raise DataError(f"{path}: not a readable Parquet file ({first_line(err)})") from None
+    def held_validation(self, max_bytes: int):
+        return None  # read shard by shard: never held
 
-
-@dataclass(frozen=True)
-class _Series:
-    """The series of one shard: its rows grouped by series.
-
-    Attributes:
-        ids: `(series,)` str, in the order they first appear in the shard.
-        order: `(rows,)` the shard's rows, series by series, each series' in file order.
-        counts: `(series,)` rows of each series.
-        firsts: `(series,)` where each series' rows begin in `order`.
-        of_row: `(rows,)` the series of each row of `order`.
-    """
-
-    ids: np.ndarray
-    order: np.ndarray
-    counts: np.ndarray
-    firsts: np.ndarray
-    of_row: np.ndarray
-
-
-def _strings(table: pa.Table, name: str) -> pa.Array:
-    """Column `name` as text, in one chunk."""
-    return pc.cast(table.column(name), pa.string()).combine_chunks()
-
-
-def _no_nulls(column: pa.Array, name: str, key: str, path: Path, what: str, series=None) -> None:
-    """DataError at the first empty cell of `column` (`series` `_Series`: name its series)."""
-    if column.null_count:
-        row = int(np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))[0])
-        where = "" if series is None else f"series '{series.ids[_series_of(series, row)]}', "
-        raise DataError(f"{path}: {where}row {row}, column '{name}' ({key}): empty; {what}")
-
-
-def _series_of(series: _Series, row: int) -> int:
-    """The series of file row `row`."""
-    return int(series.of_row[np.flatnonzero(series.order == row)[0]])
-
-
-def _group(table: pa.Table, data: DataConfig, keys: dict, path: Path) -> _Series:
-    """The shard's rows grouped by series, named by their id cells joined by `|`."""
-    parts = []
-    for name in data.series_id:
-        part = _strings(table, name)
-        _no_nulls(part, name, keys[name], path, "every row must name its series")
-        parts.append(part)
-    ids = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, ID_SEPARATOR)
-    encoded = pc.dictionary_encode(ids)  # codes in the order series first appear
-    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)  # (rows,)
-    names = np.asarray(encoded.dictionary.to_pylist(), dtype=object)  # (series,)
-    counts = np.bincount(codes, minlength=len(names))
-    order = np.argsort(codes, kind="stable")
-    of_row = np.repeat(np.arange(len(names)), counts)
-    return _Series(names, order, counts, np.cumsum(counts) - counts, of_row)
-
-
-def _static_labels(table, name: str, key: str, series: _Series, path: Path):
-    """`(codes (series,), labels)`: each series' label of static column `name`, as an index
-    into `labels`; DataError naming the series, the column and both values where a series
-    holds two."""
-    column = _strings(table, name)
-    _no_nulls(column, name, key, path, "a static column holds one value per series", series)
-    encoded = pc.dictionary_encode(column)
-    codes = encoded.indices.to_numpy(zero_copy_only=False)[series.order]  # (rows,) by series
-    first = codes[series.firsts]  # (series,)
-    other = np.flatnonzero(codes != np.repeat(first, series.counts))
-    labels = encoded.dictionary.to_pylist()
-    if len(other):
-        j, s = other[0], series.of_row[other[0]]
-        raise DataError(
-            f"{path}: series '{series.ids[s]}', column '{name}' ({key}): '{labels[first[s]]}' "
-            f"at row {series.order[series.firsts[s]]} but '{labels[codes[j]]}' at row "
-            f"{series.order[j]}; a static column holds one value per series"
-        )
-    return first, labels
-
-
-def _times(table: pa.Table, data: DataConfig, series: _Series, path: Path) -> np.ndarray:
-    """`(rows,)` the times of the rows of `series.order`; DataError naming the series and the
-    time where one does not come after the row before."""
-    if data.time_column is None:
-        return series.order.copy()  # the row order
-    name, key = data.time_column, "data.time_column"
-    column = table.column(name)
-    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-        try:
-            column = pc.cast(column, pa.timestamp("ns"))
-        except pa.ArrowInvalid as err:
-            raise DataError(
-                f"{path}: column '{name}' ({key}): {first_line(err)}; store times as a "
-                "timestamp, date or number column, or as ISO text (2000-01-31)"
-            ) from None
-    column = column.combine_chunks()
-    _no_nulls(column, name, key, path, "every row needs its time", series)
-    times = column.to_numpy(zero_copy_only=False)[series.order]
-    back = np.flatnonzero((times[1:] <= times[:-1]) & (series.of_row[1:] == series.of_row[:-1]))
-    if len(back):
-        j = back[0] + 1
-        raise DataError(
-            f"{path}: series '{series.ids[series.of_row[j]]}', row {series.order[j]}: time "
-            f"{time_text(times[j])} does not come after the row before "
-            f"({time_text(times[j - 1])}); a series' rows must be in increasing time order, "
-            "without repeats"
-        )
-    return times
-
-
-def _target(table: pa.Table, data: DataConfig, series: _Series, times, path: Path):
-    """`(rows,)` float64 target of the rows of `series.order`; DataError naming the series and
-    the time of the first value that is not a finite number within +-`MAX_MAGNITUDE`."""
-    name, key = data.target, "data.target"
-    try:
-        column = pc.cast(table.column(name), pa.float64())
-    except pa.ArrowInvalid as err:
-        raise DataError(
-            f"{path}: column '{name}' ({key}): not numeric ({first_line(err)})"
-        ) from None
-    values = column.to_numpy()[series.order]  # empty cells: NaN
-    bad = np.flatnonzero(~(np.abs(values) <= MAX_MAGNITUDE))
-    if len(bad):
-        j = bad[0]
-        if np.isfinite(values[j]):
-            why = f"{values[j]:.4g} is too large; values must be within +-{MAX_MAGNITUDE:g}"
-        elif table.column(name)[int(series.order[j])].is_valid:
-            why = f"{values[j]} is not a finite number (data.missing: error)"
-        else:
-            why = "empty; every row needs a value (data.missing: error)"
-        raise DataError(
-            f"{path}: series '{series.ids[series.of_row[j]]}', time {time_text(times[j])}, "
-            f"column '{name}' ({key}): {why}"
-        )
-    return values
+    def input_width(self) -> int:
+        return self.data.window.input_width
 
 
 # --------------------------------------------------------------------------------------------
@@ -294,15 +135,15 @@ def scan_shards(data: DataConfig) -> ShardedPanel:
     """Reads the id and static columns of every shard of `data.path`: DataError if a series is
     in two shards (naming both) or a static column holds two values in one series, or if a key
     of `data` is not streamed yet (see the module's docstring)."""
-    _check_streamable(data)
+    check_streamable(data)
     paths = shard_paths(data.path)
-    keys = _columns(data, target=False)
+    keys = shard_columns(data, target=False)
     ids, labels = [], {name: set() for name in data.static}
     for path in paths:
-        table = _read(path, keys)
-        series = _group(table, data, keys, path)
+        table = read_shard(path, keys)
+        series = group_series(table, data, keys, path)
         for name in data.static:
-            labels[name].update(_static_labels(table, name, keys[name], series, path)[1])
+            labels[name].update(static_labels(table, name, keys[name], series, path)[1])
         ids.append(series.ids)
     _check_one_shard_each(ids, paths)
     static = {name: tuple(sorted(found)) for name, found in labels.items()}
@@ -326,73 +167,6 @@ def _check_one_shard_each(ids: list[np.ndarray], paths: list[Path]) -> None:
         )
 
 
-# --------------------------------------------------------------------------------------------
-# one shard prepared
-
-
-def _bounds(counts: np.ndarray, data: DataConfig) -> np.ndarray:
-    """`(series, 3, 2)` the `[start, stop)` rows of each series' train, val and test splits,
-    as `prepare_data` cuts them: `split_bounds`, once per distinct length, the val and test
-    inputs reaching back `input_width` rows with `test_last`."""
-    lengths, inverse = np.unique(counts, return_inverse=True)
-    table = np.array(
-        [[split_bounds(int(n), data.split)[name] for name in SPLITS] for n in lengths], np.int64
-    ).reshape(len(lengths), len(SPLITS), 2)
-    bounds = table[inverse]  # (series, 3, 2)
-    if data.split.test_last is not None:  # blocks of targets: inputs reach back before them
-        bounds[:, 1:, 0] = np.maximum(bounds[:, 1:, 0] - data.window.input_width, 0)
-    return bounds
-
-
-def _in_rows(series: _Series, start: np.ndarray, stop: np.ndarray) -> np.ndarray:
-    """`(rows,)` bool: the rows of `series.order` at positions `[start, stop)` (each
-    `(series,)`) of their series."""
-    position = np.arange(len(series.order)) - np.repeat(series.firsts, series.counts)
-    return (position >= start[series.of_row]) & (position < stop[series.of_row])
-
-
-def _narrow(values: np.ndarray, series: _Series, train: np.ndarray, kept: np.ndarray):
-    """`(series,)` bool: the kept series whose train part varies, but by less than
-    `MIN_SPREAD` (`prepare_data` refuses them, so `prepare_panel` leaves them out)."""
-    rows = train & kept[series.of_row]  # series by series, none empty
-    sizes = np.bincount(series.of_row[rows], minlength=len(series.ids))[kept]
-    starts = np.cumsum(sizes) - sizes
-    spread = np.maximum.reduceat(values[rows], starts) - np.minimum.reduceat(values[rows], starts)
-    narrow = np.zeros(len(kept), bool)
-    narrow[np.flatnonzero(kept)] = (spread > 0) & (spread < MIN_SPREAD)
-    return narrow
-
-
-def _series_scaled(values: np.ndarray, series: _Series, train: np.ndarray) -> np.ndarray:
-    """`values` `(rows,)` scaled per series by its train rows' mean and standard deviation
-    (`Scaler.fit("series")`: a constant series by 1)."""
-    of_train = series.of_row[train]
-    n = np.maximum(np.bincount(of_train, minlength=len(series.ids)), 1)  # (series,)
-    mean = np.bincount(of_train, values[train], len(series.ids)) / n
-    deviation = values[train] - mean[of_train]
-    std = np.sqrt(np.bincount(of_train, deviation * deviation, len(series.ids)) / n)
-    std = np.where(std > 0, std, 1.0)
-    return (values - mean[series.of_row]) / std[series.of_row]
-
-
-def _one_hot(panel: ShardedPanel, codes: dict, series: _Series, path: Path) -> np.ndarray:
-    """`(series, one-hot columns)` float32: each series' static labels, in the columns of
-    `panel.feature_names`."""
-    blocks = [np.zeros((len(series.ids), 0), np.float32)]
-    for name, categories in panel.static.items():
-        first, labels = codes[name]
-        where = {label: i for i, label in enumerate(categories)}
-        unknown = [label for label in labels if label not in where]
-        if unknown:
-            raise DataError(
-                f"{path}: column '{name}': label '{unknown[0]}' was not there when the shards "
-                "were scanned; scan them again (scan_shards)"
-            )
-        column = np.array([where[label] for label in labels], np.int64)[first]  # (series,)
-        blocks.append((column[:, None] == np.arange(len(categories))).astype(np.float32))
-    return np.concatenate(blocks, axis=1)
-
-
 def shard_split(panel: ShardedPanel, index: int, name: str = "train") -> tuple[SplitData, int]:
     """Shard `index`'s series prepared and cut to split `name`, end to end, as
     `joined_data(prepare_panel(data))` joins them in memory.
@@ -411,25 +185,27 @@ def shard_split(panel: ShardedPanel, index: int, name: str = "train") -> tuple[S
     """
     path, data = panel.paths[index], panel.data
     width, horizon = data.window.input_width, data.window.horizon
-    keys = _columns(data, target=True)
-    table = _read(path, keys)
-    series = _group(table, data, keys, path)
+    keys = shard_columns(data, target=True)
+    table = read_shard(path, keys)
+    series = group_series(table, data, keys, path)
     labels = {
-        column: _static_labels(table, column, keys[column], series, path) for column in data.static
+        column: static_labels(table, column, keys[column], series, path) for column in data.static
     }
-    times = _times(table, data, series, path)
-    values = _target(table, data, series, times, path)
+    times = shard_times(table, data, series, path)
+    values = shard_target(table, data, series, times, path)
     del table
-    bounds = _bounds(series.counts, data)  # (series, 3, 2)
+    bounds = series_bounds(series.counts, data)  # (series, 3, 2)
     windows = np.maximum(bounds[:, :, 1] - bounds[:, :, 0] - width - horizon + 1, 0)
     kept = (windows > 0).all(axis=1)  # (series,)
-    train = _in_rows(series, bounds[:, 0, 0], bounds[:, 0, 1])
+    train = in_rows(series, bounds[:, 0, 0], bounds[:, 0, 1])
     if kept.any():
-        kept &= ~_narrow(values, series, train, kept)
-    scaled = _series_scaled(values, series, train) if data.scaler == "series" else values
+        kept &= ~narrow_series(values, series, train, kept)
+    scaled = series_scaled(values, series, train) if data.scaler == "series" else values
     split = SPLITS.index(name)
-    rows = _in_rows(series, bounds[:, split, 0], bounds[:, split, 1]) & kept[series.of_row]
-    onehot = _one_hot(panel, labels, series, path)[series.of_row[rows]]  # (rows, one-hot columns)
+    rows = in_rows(series, bounds[:, split, 0], bounds[:, split, 1]) & kept[series.of_row]
+    onehot = static_one_hot(panel.static, labels, series, path)[
+        series.of_row[rows]
+    ]  # (rows, one-hot columns)
     lengths = (bounds[kept, split, 1] - bounds[kept, split, 0]).astype(np.int64)  # (kept,)
     counts = windows[kept, split].astype(np.int64)
     firsts = np.repeat(np.cumsum(lengths) - lengths, counts)  # each window's series' first row

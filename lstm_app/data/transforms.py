@@ -13,18 +13,20 @@ series depends only on rows at or before it. Inverting a forecast made at origin
 row the model saw) uses the series up to t alone, and, for steps beyond one season, the
 forecast's own earlier steps.
 
-Each transform is one class, registered in `TRANSFORMS` under its config name, that holds
+Each transform is one class, registered in `TRANSFORMS` under its config name (named in
+`lstm_app.config.choices.TRANSFORM_NAMES`, which this module checks on import), that holds
 everything about it: the rows it leaves undefined (`lag`), its numpy forms for whole series
 (`forward`, `inverse`, used in training and evaluation) and its `keras.ops` forms for windows
 (`forward_ops`, `inverse_ops`, used by the exported serving graph, `lstm_app.serving.graph`).
-A new transform is one more registered class. keras is imported only inside the ops forms, so
-this module loads without TensorFlow.
+A new transform is one more registered class, and its name in the config's choices. keras is
+imported only inside the ops forms, so this module loads without TensorFlow.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 
+from lstm_app.config.choices import TRANSFORM_NAMES, check_catalogue
 from lstm_app.registry import Registry
 
 TRANSFORMS = Registry("transform")
@@ -178,6 +180,9 @@ class SeasonalDiff(Transform):
             previous = history[:, k - m] if k < m else steps[k - m]
             steps.append(forecast[:, k] + previous)
         return ops.stack(steps, axis=1)
+
+
+check_catalogue("lstm_app.data.transforms.TRANSFORMS", TRANSFORM_NAMES, TRANSFORMS.names())
 
 
 def make_transform(name: str, season_length: int) -> Transform:

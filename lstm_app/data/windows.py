@@ -12,6 +12,7 @@ functions that make datasets, never at import time.
 """
 
 import math
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -217,3 +218,19 @@ def sampled_starts(counts, per_series: int, key):
         tf.floor(uniform * tf.cast(counts[:, None], tf.float64)), tf.int64
     )
     return tf.random.experimental.stateless_shuffle(tf.reshape(drawn, [-1]), seed=key + 1)
+
+
+def every_stride(split: "SplitData", stride: int) -> "SplitData":
+    """`split` with every `stride`-th window of each series only (`training.stride`), from
+    each series' first window on."""
+    if stride == 1:
+        return split
+    if split.starts is None:
+        starts = np.arange(0, split.n_windows, stride, dtype=np.int64)
+        return replace(split, starts=starts, series_windows=np.array([len(starts)]))
+    kept, counts, first = [], [], 0
+    for count in split.series_windows:
+        kept.append(split.starts[first : first + count : stride])
+        counts.append(len(kept[-1]))
+        first += count
+    return replace(split, starts=np.concatenate(kept), series_windows=np.array(counts))

@@ -18,7 +18,8 @@ loss (mean -log p(actual class), probabilities clipped to [1e-15, 1]).
 import numpy as np
 import pandas as pd
 
-from lstm_app.data.sequences import SPLITS, resample
+from lstm_app.data.sequence_reading import SPLITS
+from lstm_app.data.sequences import resample
 
 EPSILON = 1e-15  # log loss: the smallest probability counted (as scikit-learn's default)
 

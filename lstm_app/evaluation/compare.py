@@ -1,8 +1,11 @@
 """Compare finished runs: their test metrics and baselines side by side, and their forecasts.
 
     runs = [load_run(path) for path in run_dirs]
-    print(comparison_table(runs))       # markdown: one row per run
+    print(single_table(runs))           # markdown: one row per run (each kind its own table)
     plot_comparison(runs, "comparison.png")
+
+Which table a run goes in is its job's choice (`lstm_app.jobs.compare.comparison_table`), by
+the kind its run.json records.
 
 Only runs whose `run.json` says `done` are read; anything else is refused by name.
 """
@@ -40,6 +43,7 @@ class Run:
     config: dict
     metrics: dict
     forecasts: pd.DataFrame | None
+    kind: str = "series"  # lstm_app.config.kinds.RUN_KINDS, as run.json records it
 
     @property
     def name(self) -> str:
@@ -47,40 +51,22 @@ class Run:
 
     @property
     def is_panel(self) -> bool:
-        return "panel" in self.metrics
+        return self.kind in ("panel", "stream")
 
     @property
     def is_classification(self) -> bool:
-        return self.metrics.get("task") == "classification"
+        return self.kind == "classification"
 
 
 def load_run(path) -> Run:
     """Reads a finished run directory; UserInputError if it is not one."""
     run = RunDir.finished(path)
-    metrics = run.read_metrics()
-    series = "panel" not in metrics and metrics.get("task") != "classification"
-    forecasts = run.read_forecasts() if series else None
-    return Run(run.path, run.read_config(), metrics, forecasts)
+    kind = run.read_kind()
+    forecasts = run.read_forecasts() if kind == "series" else None
+    return Run(run.path, run.read_config(), run.read_metrics(), forecasts, kind)
 
 
-def comparison_table(runs: list[Run]) -> str:
-    """Markdown tables: per run of one series, the data, the model's test MAE, RMSE, MASE and
-    sMAPE, and the MAE and MASE of the persistence and seasonal naive baselines on the same
-    windows; per panel run, the mean and median MASE of the model and the baselines over the
-    series and the share of series the model beats seasonal naive on."""
-    classifiers = [run for run in runs if run.is_classification]
-    runs = [run for run in runs if not run.is_classification]
-    single = [run for run in runs if not run.is_panel]
-    panels = [run for run in runs if run.is_panel]
-    scored = [run for run in single if "intervals" in run.metrics]
-    tables = [_single_table(single)] if single else []
-    tables += [_classification_table(classifiers)] if classifiers else []
-    tables += [_panel_table(panels)] if panels else []
-    tables += [_intervals_table(scored)] if scored else []
-    return "\n\n".join(tables)
-
-
-def _intervals_table(runs: list[Run]) -> str:
+def intervals_table(runs: list[Run]) -> str:
     """Per run and interval: its test coverage (before and after calibration), mean width and
     MSIS, and the weighted quantile loss of the model and of the baselines."""
     header = (
@@ -101,7 +87,7 @@ def _intervals_table(runs: list[Run]) -> str:
     return "\n".join(lines)
 
 
-def _classification_table(runs: list[Run]) -> str:
+def classification_table(runs: list[Run]) -> str:
     """Per classification run: its label, classes, test sequences, the model's test accuracy,
     balanced accuracy, macro F1 and log loss, and each baseline's accuracy on the same split."""
     header = (
@@ -122,7 +108,7 @@ def _classification_table(runs: list[Run]) -> str:
     return "\n".join(lines)
 
 
-def _panel_table(runs: list[Run]) -> str:
+def panel_table(runs: list[Run]) -> str:
     header = (
         "| run (panel) | target | horizon | series | MASE mean | MASE median | "
         "persistence MASE mean | seasonal naive MASE mean | seasonal naive MASE median | "
@@ -144,7 +130,7 @@ def _panel_table(runs: list[Run]) -> str:
     return "\n".join(lines)
 
 
-def _single_table(runs: list[Run]) -> str:
+def single_table(runs: list[Run]) -> str:
     header = (
         "| run | target | horizon | test windows | MAE | RMSE | MASE | sMAPE % | "
         "persistence MAE | persistence MASE | seasonal naive MAE (m) | seasonal naive MASE |"

@@ -17,8 +17,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from lstm_app.data.io import infer_frequency
 from lstm_app.data.prepare import PreparedData, SplitData
+from lstm_app.data.steps import infer_frequency
 from lstm_app.evaluation.baselines import BASELINES, baseline_forecasts, baseline_notes
 
 

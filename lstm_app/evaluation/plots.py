@@ -7,8 +7,8 @@ Every forecast here is in the target's original units, shaped `(windows, horizon
 import numpy as np
 from matplotlib.figure import Figure
 
-from lstm_app.data.io import time_text
 from lstm_app.data.prepare import PreparedData, SplitData
+from lstm_app.data.times import time_text
 from lstm_app.evaluation.baselines import BASELINES, baseline_forecasts
 from lstm_app.evaluation.metrics import mae
 

@@ -7,8 +7,8 @@ baselines'), what `--check` found, and numbers formatted for tables.
 from pathlib import Path
 
 from lstm_app.data.choose import candidate_name
-from lstm_app.data.io import time_text
 from lstm_app.data.prepare import PreparedData
+from lstm_app.data.times import time_text
 from lstm_app.evaluation.baselines import BASELINES
 from lstm_app.runs.rundir import RunDir
 

@@ -74,6 +74,11 @@ class GaussianHead(keras.layers.Layer):
 class PinballLoss(keras.losses.Loss):
     """The mean pinball loss over windows, steps and quantile levels."""
 
+    @classmethod
+    def for_model(cls, model) -> "PinballLoss":
+        """The loss of `model`, whose last layer is a `QuantileHead` (its levels)."""
+        return cls(model.layers[-1].levels)
+
     def __init__(self, levels, name="pinball", **kwargs):
         super().__init__(name=name, **kwargs)
         self.levels = tuple(float(q) for q in levels)
@@ -90,6 +95,11 @@ class PinballLoss(keras.losses.Loss):
 @keras.saving.register_keras_serializable(package="lstm_app")
 class GaussianNLL(keras.losses.Loss):
     """The mean negative log-likelihood of the targets under each step's normal distribution."""
+
+    @classmethod
+    def for_model(cls, model) -> "GaussianNLL":
+        """The loss of `model` (its `GaussianHead`: nothing to read from it)."""
+        return cls()
 
     def __init__(self, name="gaussian_nll", **kwargs):
         super().__init__(name=name, **kwargs)

@@ -1,7 +1,10 @@
 """The variants of the gate-equation LSTM (`GateLSTM(variant=...)`), each with its equations in
-one line: a catalogue that the config schema reads (`gate_lstm`'s `variant` key) without loading
-Keras. `lstm_app.models.layers` implements them; `docs/equations.md` explains them.
+one line. The config names them (`lstm_app.config.choices.VARIANT_NAMES`, `gate_lstm`'s
+`variant` key), which this module checks on import; `lstm_app.models.layers` implements them;
+`docs/equations.md` explains them.
 """
+
+from lstm_app.config.choices import VARIANT_NAMES, check_catalogue
 
 VARIANTS = {
     "vanilla": "the standard LSTM, as keras.layers.LSTM: the equations above",
@@ -19,3 +22,5 @@ VARIANTS = {
     "RNN update that no gate touches, the gates read the cell state instead of h_{t-1}, the "
     "candidate reuses h_t's weights, and o_t gates nothing",
 }
+
+check_catalogue("lstm_app.models.variants.VARIANTS", VARIANT_NAMES, VARIANTS)

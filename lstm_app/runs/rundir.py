@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from lstm_app.config.kinds import RUN_KINDS, run_kind
 from lstm_app.errors import UserInputError
 
 RUNS_ROOT = Path("runs")  # where runs go when no directory is named (relative to the cwd)
@@ -288,6 +289,18 @@ class RunDir:
         if not isinstance(status, dict):
             raise UserInputError(f"{self.path}/{self.STATUS}: expected a JSON object")
         return status
+
+    def read_kind(self) -> str:
+        """The kind of run (`lstm_app.config.kinds.RUN_KINDS`) that run.json records under
+        `kind`; for a run written before it did, the kind its config.yaml describes."""
+        kind = self.read_status().get("kind")
+        if kind is None:
+            return run_kind(self.read_config())
+        if kind not in RUN_KINDS:
+            raise UserInputError(
+                f"{self.path}/{self.STATUS}: kind {kind!r}; expected one of {', '.join(RUN_KINDS)}"
+            )
+        return kind
 
     def write_status(self, info: dict) -> None:
         """Writes `run.json`: `info` holds at least `status`."""

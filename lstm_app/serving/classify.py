@@ -19,12 +19,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lstm_app.config.choices import TEXT_FORMATS
 from lstm_app.errors import DataError, UserInputError, first_line
 from lstm_app.runs.rundir import RunDir, write_json
 from lstm_app.serving.formats import CARD, FORMATS, config_sha256
 from lstm_app.serving.spec import spec_from_dict
 
-TEXT_FORMATS = ("keras", "saved_model")  # a text model's string ops convert to no other
 BATCH_SIZE = 1024  # sequences per run of the model
 
 
@@ -40,6 +40,8 @@ class ClassifierSpec:
         sequence_id, order, label: the training CSV's columns (a long CSV to classify has the
             same sequence id and order columns; its label column, if any, is compared).
     """
+
+    wrapped = False  # served as it is: it takes raw sequences or texts itself
 
     inputs: tuple[str, ...]
     text: bool
@@ -69,10 +71,6 @@ class ClassifierSpec:
         if self.text:
             return tf.TensorSpec((None,), tf.string, name="text")
         return tf.TensorSpec((None, rows, len(self.inputs)), tf.float32, name="sequence")
-
-    def serving_model(self, model, time_steps: int | None = None):
-        """The model as served: the classifier itself (it takes raw inputs)."""
-        return model
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -146,6 +144,7 @@ def classifier_card(run: RunDir, spec: ClassifierSpec, formats) -> dict:
         "format_version": 1,
         "task": "classification",
         "run": run.name,
+        "kind": run.read_kind(),
         "inputs": inputs,
         "output": {
             "shape": ["batch", len(spec.classes)],
@@ -173,8 +172,9 @@ def classifier_inputs(
     numeric sequences `(n, max_length, features)` float32 NaN-padded (each read to its first
     `max_length` steps; `truncated` counts those cut), or texts `(n,)`; `labels` the CSV's
     label column (None without one). DataError (one line) for bad input."""
-    from lstm_app.data.io import read_csv
-    from lstm_app.data.sequences import pad, read_sequences, read_texts, words
+    from lstm_app.data.reading import read_csv
+    from lstm_app.data.sequence_reading import read_sequences, read_texts, words
+    from lstm_app.data.sequences import pad
 
     path = Path(csv)
     frame = read_csv(path)  # read once: whether it has the label column, then its sequences

@@ -37,11 +37,13 @@ def metadata(run: RunDir, spec: ServingSpec, formats) -> dict:
     config = yaml.safe_load(config_text)
     metrics = run.read_metrics()
     versions = run.read_status().get("versions")
+    kind = run.read_kind()
     data = config["data"]
     overall = ("mae", "rmse", "mape", "smape", "mase", "windows")
     return {
         "format_version": 1,
         "run": run.name,
+        "kind": kind,
         "inputs": {
             "columns": list(spec.inputs),
             "rows": spec.rows,
@@ -76,7 +78,7 @@ def metadata(run: RunDir, spec: ServingSpec, formats) -> dict:
         "config_sha256": config_sha256(config_text),
         "config": config,
         "serving_spec": spec.to_dict(),
-        "test_metrics": _test_metrics(metrics, overall),
+        "test_metrics": _test_metrics(metrics, overall, kind),
         **_panel_card(data, metrics),
         **_series_scaling_card(run, spec),
     }
@@ -107,9 +109,9 @@ def _series_scaling_card(run: RunDir, spec: ServingSpec) -> dict:
     }
 
 
-def _test_metrics(metrics: dict, overall) -> dict:
+def _test_metrics(metrics: dict, overall, kind: str) -> dict:
     """The card's test metrics: the model's and the baselines' (a panel: its summary)."""
-    if "panel" in metrics:
+    if kind in ("panel", "stream"):
         return metrics["panel"]
     return {
         "model": {k: metrics["test"].get(k) for k in overall},
@@ -147,7 +149,7 @@ def export_model(
     out = Path(out) if out is not None else run.export_dir
     check_export(formats, out, run, where)
     out.mkdir(parents=True, exist_ok=True)
-    if run.read_config().get("task") == "classification":  # raw sequences in, probabilities out
+    if run.read_kind() == "classification":  # raw sequences in, probabilities out
         from lstm_app.serving.classify import export_classifier
 
         export_classifier(model, run, formats, out)

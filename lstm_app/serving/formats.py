@@ -12,7 +12,9 @@ forecasts in the target's original units out; scaling and target transforms are 
 
 This module imports neither TensorFlow nor Keras (each method imports what it needs), so the
 config schema and the command line can read the formats, their files and their packages
-before TensorFlow loads. A new format is one class here, registered under its name.
+before TensorFlow loads. A new format is one class here, registered under its name, and its
+name in the config's choices (`lstm_app.config.choices.FORMAT_NAMES`, which this module checks
+on import).
 """
 
 import contextlib
@@ -28,6 +30,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from lstm_app.config.choices import FORMAT_NAMES, check_catalogue
 from lstm_app.errors import UserInputError
 from lstm_app.registry import Registry
 
@@ -272,10 +275,10 @@ class TFLite(ExportFormat):
         import tensorflow as tf
 
         from lstm_app.runs.rundir import write_atomic
-        from lstm_app.serving.graph import unrolled_copy
+        from lstm_app.serving.graph import served, unrolled_copy
 
         unrolled = unrolled_copy(model, time_steps=spec.input_width)
-        fixed = spec.serving_model(unrolled, time_steps=spec.rows)
+        fixed = served(unrolled, spec, time_steps=spec.rows)
         with tempfile.TemporaryDirectory() as tmp:
             with _quiet_tensorflow():
                 fixed.export(tmp, verbose=False)
@@ -303,6 +306,9 @@ class TFLite(ExportFormat):
             return interpreter.get_tensor(interpreter.get_output_details()[0]["index"]).copy()
 
         return LoadedModel(run_tflite)
+
+
+check_catalogue("lstm_app.serving.formats.FORMATS", FORMAT_NAMES, FORMATS.names())
 
 
 def _shape(shape):

@@ -180,3 +180,12 @@ def unrolled_copy(model: keras.Model, time_steps: int) -> keras.Model:
     copy = keras.models.clone_model(model, input_tensors=inputs, clone_function=clone)
     copy.set_weights(model.get_weights())
     return copy
+
+
+def served(model: keras.Model, spec, time_steps: int | None = None) -> keras.Model:
+    """The model as a format serves it: a forecaster wrapped by `build_serving_model` (raw
+    units in and out, `spec` a ServingSpec); a classifier as it is (it takes raw sequences or
+    texts itself, `spec` a ClassifierSpec: `wrapped` False)."""
+    if not spec.wrapped:
+        return model
+    return build_serving_model(model, spec, time_steps)

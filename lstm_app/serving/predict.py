@@ -21,9 +21,11 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
 from lstm_app.config.load import config_from_dict
-from lstm_app.data.io import infer_frequency, load_series, series_step, step_text, time_text
 from lstm_app.data.panel import read_panel
 from lstm_app.data.prepare import one_hot
+from lstm_app.data.series import load_series
+from lstm_app.data.steps import infer_frequency, series_step, step_text
+from lstm_app.data.times import time_text
 from lstm_app.errors import DataError, UserInputError, first_line
 from lstm_app.serving.formats import (
     CARD,

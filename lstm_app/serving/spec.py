@@ -49,6 +49,8 @@ class ServingSpec:
             them); None: `(batch, horizon)` point forecasts.
     """
 
+    wrapped = True  # served inside build_serving_model (lstm_app.serving.graph.served)
+
     inputs: tuple[str, ...]
     target: str
     target_index: int
@@ -98,12 +100,6 @@ class ServingSpec:
         import tensorflow as tf
 
         return tf.TensorSpec((None, rows, len(self.inputs)), tf.float32, name="raw_window")
-
-    def serving_model(self, model, time_steps: int | None = None):
-        """`model` wrapped for serving (`lstm_app.serving.graph.build_serving_model`)."""
-        from lstm_app.serving.graph import build_serving_model
-
-        return build_serving_model(model, self, time_steps)
 
     @classmethod
     def from_dict(cls, values: dict) -> "ServingSpec":

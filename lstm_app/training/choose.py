@@ -20,7 +20,8 @@ from lstm_app.config.schema import Config
 from lstm_app.data.choose import TransformChoice, candidate_name
 from lstm_app.data.prepare import PreparedData
 from lstm_app.errors import RunFailedError
-from lstm_app.training.fit import check_converged, fit_model, forecast, make_callbacks, new_model
+from lstm_app.models.inference import forecast
+from lstm_app.training.fit import check_converged, fit_model, make_callbacks, new_model
 
 
 def validation_mae(cfg: Config, data: PreparedData) -> float:

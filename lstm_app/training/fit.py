@@ -1,8 +1,12 @@
-"""Fit: compile and fit the model of a config on prepared data, and forecast with it.
+"""Fit: compile and fit the model of a config on prepared data.
 
-These are the steps every training shares (a run, a backtest fold); `trainer.py` adds the run
-directory around them. How a model is trained is decided here: its optimizer, loss and speed
-options (`compile_model`), and whether its stacked LSTM layers train fused (`training_model`).
+These are the steps every training shares (a run, a backtest fold, a trial); `trainer.py` adds
+the run directory around them. How a model is trained is decided here: its optimizer, loss and
+speed options (`compile_model`), and whether its stacked LSTM layers train fused
+(`training_model`). What it is trained on is the data's own business: every kind of prepared
+data gives its datasets, batches and validation (`lstm_app.data.feed.TrainingInput`), so no
+line here asks which kind it is. Forecasting with the trained model is
+`lstm_app.models.inference`.
 """
 
 import contextlib
@@ -10,21 +14,13 @@ import dataclasses
 import math
 import warnings
 from pathlib import Path
-from statistics import NormalDist
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from lstm_app.config.schema import LOSSES, OPTIMIZERS, CallbacksConfig, Config, TrainingConfig
-from lstm_app.data.prepare import PreparedData, SplitData, every_stride, join_splits
-from lstm_app.data.sequences import PreparedSequences
-from lstm_app.data.shards import ShardedPanel, stream_dataset
-from lstm_app.data.windows import all_windows, index_batches, make_dataset, prefetched
 from lstm_app.errors import RunFailedError
-from lstm_app.models.build import build_model
-from lstm_app.models.classifier import CrossEntropy, build_classifier
-from lstm_app.models.heads import GaussianHead, GaussianNLL, PinballLoss, QuantileHead
+from lstm_app.models.assemble import model_for
 from lstm_app.registry import load_object
 from lstm_app.runs.rundir import RunDir, write_atomic
 from lstm_app.training.distribute import (
@@ -69,15 +65,12 @@ def keras_options(training: TrainingConfig) -> tuple[bool, int]:
 
 
 def _loss(model: keras.Model, name: str):
-    """The loss `training.loss` names: Keras's, or a distribution head's (its levels read from
-    the model's `QuantileHead`)."""
-    if name == "quantile":
-        return PinballLoss(model.layers[-1].levels)
-    if name == "gaussian":
-        return GaussianNLL()
-    if name == "cross_entropy":
-        return CrossEntropy()
-    return LOSSES[name]
+    """The loss `training.loss` names (`LOSSES`): Keras's own by its name, or a class of ours
+    by import path, made for `model` (`for_model`: a distribution head's levels)."""
+    entry = LOSSES[name]
+    if "." not in entry:  # Keras's name: "mean_squared_error"
+        return entry
+    return load_object(entry).for_model(model)
 
 
 def training_model(model: keras.Model, training: TrainingConfig) -> keras.Model:
@@ -105,36 +98,35 @@ def training_model(model: keras.Model, training: TrainingConfig) -> keras.Model:
 
 
 def new_model(cfg: Config, data) -> keras.Model:
-    """The compiled model of `cfg` for prepared `data` (a forecast's inputs, named by its
-    `feature_names`; a classification's classes, scaler or vocabulary), its weights drawn from
-    seed `cfg.seed`, built in the scope of the `training.distribute` strategy (if any)."""
+    """The compiled model of `cfg` for prepared `data` (`lstm_app.models.assemble.model_for`:
+    a forecast's inputs, named by its `feature_names`; a classification's classes, scaler or
+    vocabulary), its weights drawn from seed `cfg.seed`, built in the scope of the
+    `training.distribute` strategy (if any)."""
     keras.utils.set_random_seed(cfg.seed)
     # "auto" options compile as Keras's defaults (`keras_options`); the trainee gets the chosen
     with model_scope(strategy_of(cfg.training.distribute)):
-        if isinstance(data, PreparedSequences):
-            return compile_model(build_classifier(cfg, data), cfg.training)
-        return compile_model(build_model(cfg, data.feature_names), cfg.training)
+        return compile_model(model_for(cfg, data), cfg.training)
 
 
 def with_speed_options(cfg: Config, data) -> Config:
     """`cfg` with `training.jit_compile` and `training.steps_per_execution` as values, "auto"
-    chosen from `data` by `lstm_app.training.speed.speed_options`. Under a tf.distribute
-    strategy, or for a panel read shard by shard, auto keeps Keras's defaults (no XLA, one
-    step an execution): not measured there."""
+    chosen from `data` (a training input, see `fit_model`) by
+    `lstm_app.training.speed.speed_options`. Under a tf.distribute strategy, or for data read
+    shard by shard, auto keeps Keras's defaults (no XLA, one step an execution): not measured
+    there."""
     training = cfg.training
     if "auto" not in (training.jit_compile, training.steps_per_execution):
         return cfg
-    if isinstance(data, ShardedPanel) or training.distribute.strategy != "none":
+    if data.streamed or training.distribute.strategy != "none":
         jit, steps = keras_options(training)
     else:
-        sequences = isinstance(data, PreparedSequences)  # masked: never fused
         jit, steps = speed_options(
             training.jit_compile,
             training.steps_per_execution,
-            window=None if sequences else data.splits["train"].input_width,
-            batches=_train_batches(cfg, data),
+            window=data.input_width(),
+            batches=data.train_batches(training),
             epochs=training.epochs,
-            fused=training.fused and not sequences,
+            fused=training.fused and not data.masked,  # masked: never fused
             gpu=bool(tf.config.list_physical_devices("GPU")),
         )
     resolved = dataclasses.replace(training, jit_compile=jit, steps_per_execution=steps)
@@ -220,186 +212,8 @@ def make_callbacks(
     return made
 
 
-# Forecasts go through the model this many windows at a time at least: each window's forecast
-# is its own (the same numbers at any batch size, to float32 rounding: bitwise here), and a
-# bigger batch makes fewer calls (a 14,000-window split: 0.64 s against 1.0 s at 64, 2 cores)
-PREDICT_BATCH = 1024
-
-
-def predict_batch(batch_size: int) -> int:
-    """The batch size to forecast with: `training.batch_size`, or `PREDICT_BATCH` if larger."""
-    return max(batch_size, PREDICT_BATCH)
-
-
-def forecast(model: keras.Model, data: PreparedData, split: SplitData, batch_size: int):
-    """The model's forecasts for every window of `split`, `(windows, horizon)`, original units
-    (a distribution head's median, or its normal's mean)."""
-    outputs = model.predict(make_dataset(split, predict_batch(batch_size)), verbose=0)
-    return data.to_original_units(split, point_forecast(model, outputs))
-
-
-def point_forecast(model: keras.Model, outputs: np.ndarray) -> np.ndarray:
-    """`(windows, horizon)` of the model's outputs: as they are, or a distribution head's
-    median (`QuantileHead`) or mean (`GaussianHead`)."""
-    if outputs.ndim == 2:
-        return outputs
-    head = model.layers[-1]
-    if isinstance(head, QuantileHead):
-        return outputs[..., head.levels.index(0.5)]
-    return outputs[..., 0]
-
-
-def forecast_quantiles(model: keras.Model, data: PreparedData, split: SplitData, levels, batch):
-    """`(windows, horizon, len(levels))` the model's quantiles at `levels` for every window of
-    `split`, in original units; None for a point model. Each quantile is turned back through the
-    scaler and the inverse transforms on its own, which keeps it a quantile for monotone
-    transforms taken step by step (scaling, log); differencing sums steps, for which it is the
-    quantile of paths moving together."""
-    head = model.layers[-1]
-    if not isinstance(head, QuantileHead | GaussianHead):
-        return None
-    outputs = model.predict(make_dataset(split, predict_batch(batch)), verbose=0)
-    scaled = _quantile_columns(model, outputs, levels)
-    return np.stack(
-        [data.to_original_units(split, scaled[..., j]) for j in range(len(levels))], axis=-1
-    )
-
-
-def forecast_each(model: keras.Model, parts, split_name: str, batch_size: int, levels=None) -> list:
-    """The model's forecasts for the split `split_name` of each of `parts` (PreparedData of the
-    series of a panel), `[(windows, horizon)]` in original units: one `predict` over the windows
-    of all of them (`join_splits`), then each part's back into its own units (a distribution
-    head's median or mean; with `levels`, its quantiles at them, `[(windows, horizon, Q)]`, as
-    `forecast_quantiles` gives them)."""
-    splits = [part.splits[split_name] for part in parts]
-    joined = make_dataset(join_splits(splits), predict_batch(batch_size))
-    outputs = model.predict(joined, verbose=0)
-    ends = np.cumsum([split.n_windows for split in splits])[:-1]
-    if levels is not None:
-        scaled = _quantile_columns(model, outputs, levels)
-        return [
-            np.stack([part.to_original_units(split, q[..., j]) for j in range(len(levels))], -1)
-            for part, split, q in zip(parts, splits, np.split(scaled, ends), strict=True)
-        ]
-    point = point_forecast(model, outputs)
-    return [
-        part.to_original_units(split, values)
-        for part, split, values in zip(parts, splits, np.split(point, ends), strict=True)
-    ]
-
-
-def _quantile_columns(model: keras.Model, outputs: np.ndarray, levels) -> np.ndarray:
-    """A distribution head's outputs `(windows, horizon, ..)` -> its quantiles at `levels`,
-    `(windows, horizon, len(levels))`, in the model's (scaled) units."""
-    head = model.layers[-1]
-    if isinstance(head, QuantileHead):
-        return outputs[..., [head.levels.index(q) for q in levels]]
-    z = np.array([NormalDist().inv_cdf(q) for q in levels])
-    return outputs[..., :1] + outputs[..., 1:] * z
-
-
-def class_weights(data: PreparedSequences) -> np.ndarray:
-    """`(classes,)` `training.class_weights: balanced`: n / (classes * count) of each class in
-    the train split, so that every class weighs as much in the loss (a class absent: 0)."""
-    counts = data.counts("train").astype(np.float64)
-    n, k = counts.sum(), len(counts)
-    return np.divide(n, k * counts, out=np.zeros_like(counts), where=counts > 0)
-
-
-def sequence_dataset(
-    data: PreparedSequences,
-    split: str,
-    batch_size: int,
-    shuffle: bool = False,
-    seed: int = 0,
-    epoch=0,
-    weights: np.ndarray | None = None,
-):
-    """A `tf.data.Dataset` of `(inputs, classes)` batches of `split` (with `weights`
-    `(classes,)`, `(inputs, classes, weight)`): one epoch, or the epochs of a `range` `epoch`;
-    with `shuffle`, the order of epoch e is drawn from `(seed, e)` alone (as `make_dataset`: a
-    resumed run sees the same batches).
-    Inputs: raw sequences `(batch, max_length, features)` NaN-padded, or texts `(batch,)`."""
-    inputs, labels = data.inputs[split], data.labels[split]
-    n = len(labels)
-    x = tf.constant(inputs.astype(str) if data.is_text else inputs)
-    y = tf.constant(labels)
-    w = None if weights is None else tf.constant(weights[labels], tf.float32)
-
-    def gather(rows):
-        if w is None:
-            return tf.gather(x, rows), tf.gather(y, rows)
-        return tf.gather(x, rows), tf.gather(y, rows), tf.gather(w, rows)
-
-    return prefetched(index_batches(n, batch_size, shuffle, seed, epoch).map(gather), epoch)
-
-
-def class_probabilities(model: keras.Model, data: PreparedSequences, split: str, batch_size):
-    """`(k, classes)` the model's probabilities for every sequence of `split`, in order."""
-    return model.predict(sequence_dataset(data, split, predict_batch(batch_size)), verbose=0)
-
-
-def training_datasets(cfg: Config, data, epoch, repeat_val: bool = False):
-    """`(train, val)` datasets: of `data`'s splits (a PreparedData or PreparedSequences), or read
-    shard by shard (a ShardedPanel, `data.stream`); the train order of epoch e is drawn from
-    `(cfg.seed, e)`. `epoch`: an int or an int64 `tf.Variable` (one epoch of train batches), or
-    a `range` of epochs (their batches one after another). With `repeat_val`, the val batches
-    repeat without end (a `fit` given `validation_steps`)."""
-    training = cfg.training
-    if isinstance(data, PreparedSequences):
-        weights = class_weights(data) if training.class_weights == "balanced" else None
-        train = sequence_dataset(
-            data, "train", training.batch_size, training.shuffle, cfg.seed, epoch, weights
-        )
-        val = sequence_dataset(data, "val", training.batch_size)
-    elif isinstance(data, ShardedPanel):
-        train = stream_dataset(
-            data,
-            training.batch_size,
-            cfg.seed,
-            epoch,
-            training.windows_per_series,
-            training.stride,
-        )
-        val = stream_dataset(data, training.batch_size, cfg.seed, split="val")
-    else:
-        train = make_dataset(
-            every_stride(data.splits["train"], training.stride),
-            training.batch_size,
-            training.shuffle,
-            cfg.seed,
-            epoch,
-            training.windows_per_series,
-        )
-        val = make_dataset(data.splits["val"], training.batch_size)
-    return train, val.repeat() if repeat_val else val
-
-
 # Validation data up to this many bytes is held in memory, for `held_validation`
 HELD_VALIDATION_BYTES = 64 * 2**20
-
-
-def held_validation_data(data):
-    """`(inputs, targets)` tensors of every val window (or sequence) of `data`, in order, for
-    `lstm_app.training.validation.held_validation`; None when they would take more than
-    `HELD_VALIDATION_BYTES` (or `data` is read shard by shard)."""
-    if isinstance(data, PreparedSequences):
-        inputs, labels = data.inputs["val"], data.labels["val"]
-        if inputs.nbytes > HELD_VALIDATION_BYTES:
-            return None
-        return tf.constant(inputs.astype(str) if data.is_text else inputs), tf.constant(labels)
-    if isinstance(data, ShardedPanel):
-        return None
-    split = data.splits["val"]
-    size = 4 * split.n_windows * (split.input_width * split.features.shape[-1] + split.horizon)
-    return all_windows(split) if size <= HELD_VALIDATION_BYTES else None
-
-
-def _val_windows(data) -> int:
-    """The number of windows (or sequences) in `data`'s val split."""
-    if isinstance(data, PreparedSequences):
-        return len(data.labels["val"])
-    return data.splits["val"].n_windows
 
 
 def one_iterator(cfg: Config, data, initial_epoch: int, several: bool) -> bool:
@@ -410,33 +224,22 @@ def one_iterator(cfg: Config, data, initial_epoch: int, several: bool) -> bool:
     process, and steps per execution that divide an epoch's batches (an execution must not
     run into the next epoch)."""
     training = with_speed_options(cfg, data).training
-    if isinstance(data, ShardedPanel) or several or training.epochs <= initial_epoch:
+    if data.streamed or several or training.epochs <= initial_epoch:
         return False
-    if _val_windows(data) == 0:
+    if data.val_count() == 0:
         return False
-    return _train_batches(cfg, data) % training.steps_per_execution == 0
-
-
-def _train_batches(cfg: Config, data) -> int:
-    """The number of train batches an epoch of `data` has (a PreparedData or
-    PreparedSequences)."""
-    training = cfg.training
-    if isinstance(data, PreparedSequences):
-        n = len(data.labels["train"])
-    elif training.windows_per_series is not None:  # drawn from each series (make_dataset)
-        series = data.splits["train"].series_windows
-        n = (1 if series is None else len(series)) * training.windows_per_series
-    else:
-        n = every_stride(data.splits["train"], training.stride).n_windows
-    return math.ceil(n / training.batch_size)
+    return data.train_batches(training) % training.steps_per_execution == 0
 
 
 def fit_model(
-    cfg: Config, data: PreparedData, callbacks, verbose, model=None, initial_epoch: int = 0
+    cfg: Config, data, callbacks, verbose, model=None, initial_epoch: int = 0
 ) -> tuple[keras.Model, dict]:
     """Fits the model of `cfg` on `data`'s train split, validating on its val split.
 
     Args:
+        data: a training input (`lstm_app.data.feed.TrainingInput`): one series' or a joined
+            panel's PreparedData, PreparedSequences, or a ShardedPanel; each gives its own
+            datasets, batches per epoch and validation, so the fit is the same for all.
         model: a compiled model to go on training (a resumed run); default: a new one, built
             from seed `cfg.seed`.
         initial_epoch: the epochs already done; training runs the rest, with the batches an
@@ -452,9 +255,8 @@ def fit_model(
         model = new_model(cfg, data)
     # model, or a twin (same variables); masked sequences: never fused (the fused twin has no
     # mask)
-    masked = isinstance(data, PreparedSequences)
     trainee = training_model(
-        model, dataclasses.replace(training, fused=False) if masked else training
+        model, dataclasses.replace(training, fused=False) if data.masked else training
     )
     for callback in callbacks:
         twin = trainee is not model
@@ -468,29 +270,30 @@ def fit_model(
     several = is_multi_worker(model.distribute_strategy)
     steps, held = {}, None
     if one_iterator(cfg, data, initial_epoch, several):
-        train, val = training_datasets(cfg, data, range(initial_epoch, training.epochs), True)
+        epochs = range(initial_epoch, training.epochs)
+        train = data.train_dataset(training, cfg.seed, epochs)
+        val = data.val_dataset(training.batch_size).repeat()
         steps = {
-            "steps_per_epoch": _train_batches(cfg, data),
-            "validation_steps": math.ceil(_val_windows(data) / training.batch_size),
+            "steps_per_epoch": data.train_batches(training),
+            "validation_steps": math.ceil(data.val_count() / training.batch_size),
         }
-        held = held_validation_data(data)
+        held = data.held_validation(HELD_VALIDATION_BYTES)
     else:
-        train, val = training_datasets(cfg, data, number.epoch)
+        train = data.train_dataset(training, cfg.seed, number.epoch)
+        val = data.val_dataset(training.batch_size)
     if several:  # each worker reads its share of every global batch
         train, val = sharded_by_data(train), sharded_by_data(val)
     # Keras builds a distributed model from its first batch averaged across replicas: under
     # several workers that fails (keras-team/keras#20585), and on one machine too when the
     # first batch splits unevenly (a shard's last, smaller batch): the fix builds it from
     # the first local replica's batch
-    fix = several or (
-        isinstance(data, ShardedPanel) and model.distribute_strategy.num_replicas_in_sync > 1
-    )
+    fix = several or (data.streamed and model.distribute_strategy.num_replicas_in_sync > 1)
     validation = contextlib.nullcontext()
     if held is not None:  # each epoch's validation pass in one call (same numbers)
         validation = held_validation(trainee, *held, training.batch_size)
     fixed = multi_worker_fix() if fix else contextlib.nullcontext()
     with warnings.catch_warnings(), fixed, validation:
-        if isinstance(data, ShardedPanel):
+        if data.streamed:
             # shards read in turn: Keras learns an epoch's batches as the first one ends, and
             # says so as if the data ran short; every epoch has the same batches
             warnings.filterwarnings("ignore", "Your input ran out of data", UserWarning)

@@ -6,7 +6,7 @@ fit it with the callbacks the config turns on, and save every epoch so the run c
 What the run directory holds while training (`lstm_app.runs.rundir.RunDir`): `history.csv`
 (each epoch's losses), `best.keras` (with the checkpoint callback) and `.resume/` (the last
 completed epoch, see `lstm_app.training.resume`). Evaluating the model and writing the rest of
-the run directory is `lstm_app.pipeline`'s job.
+the run directory is its job's (`lstm_app.jobs`).
 """
 
 import dataclasses
@@ -16,15 +16,10 @@ import pandas as pd
 from lstm_app.config.schema import Config, DistributeConfig
 from lstm_app.data.prepare import PreparedData
 from lstm_app.errors import UserInputError
+from lstm_app.models.inference import forecast
 from lstm_app.runs.rundir import RunDir
 from lstm_app.training.distribute import agreed_epoch, is_multi_worker, local_copy
-from lstm_app.training.fit import (
-    check_converged,
-    fit_model,
-    forecast,
-    make_callbacks,
-    new_model,
-)
+from lstm_app.training.fit import check_converged, fit_model, make_callbacks, new_model
 from lstm_app.training.resume import ResumePoint, restore_state, saved_epochs
 
 
@@ -38,7 +33,7 @@ def history_table(history: dict[str, list[float]]) -> str:
 def fit_in_run(
     cfg: Config,
     run: RunDir,
-    data: PreparedData,
+    data,
     verbose,
     resume: bool,
     extra_callbacks=(),
@@ -47,6 +42,7 @@ def fit_in_run(
     """Fits the model of `cfg` on `data`, writing the run's training files into `run`.
 
     Args:
+        data: the training input (`lstm_app.data.feed.TrainingInput`, see `fit_model`).
         verbose: Keras's fit verbosity: `"auto"`, 0 (silent), 1 (progress bar), 2 (a line).
         resume: continue from the last epoch saved in `run` (its model and optimizer state,
             its callbacks' counters and its history).
