@@ -36,6 +36,7 @@ import importlib
 import inspect
 import itertools
 import pkgutil
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -323,6 +324,34 @@ def test_no_module_is_over_the_line_limit():
         long_modules(read_package(PACKAGE)),
         f"module(s) over {MAX_LINES} lines (STYLE.md: past that a module holds two concerns)",
     )
+
+
+def unnamed_modules(root: Path, doc: str) -> list[str]:
+    """The modules of the package at `root` (not a package's `__init__`) whose file name is
+    in no backquoted name of `doc`, e.g. `gate_cell`, `data/feed.py` or (`space`, `trial`)."""
+    words = set()
+    for quoted in re.findall(r"`([^`]+)`", doc):
+        words.update(re.split(r"[\s,/().]+", quoted))
+    return [
+        path.relative_to(root.parent).as_posix()
+        for path in sorted(root.rglob("*.py"))
+        if path.name != "__init__.py" and "__pycache__" not in path.parts and path.stem not in words
+    ]
+
+
+def test_the_architecture_doc_names_every_module(tmp_path):
+    doc = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    missing = unnamed_modules(PACKAGE, doc)
+    assert not missing, "docs/architecture.md names no module of these files:\n" + "\n".join(
+        missing
+    )
+    # the check itself: a module the doc does not name is reported, a named one is not
+    (tmp_path / "lstm_app" / "data").mkdir(parents=True)
+    for name in ("named.py", "unnamed.py", "__init__.py"):
+        (tmp_path / "lstm_app" / "data" / name).write_text("", encoding="utf-8")
+    assert unnamed_modules(tmp_path / "lstm_app", "| `data/` | `named`, `other` |") == [
+        "lstm_app/data/unnamed.py"
+    ]
 
 
 def test_the_package_never_imports_the_experiments():

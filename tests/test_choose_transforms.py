@@ -9,7 +9,6 @@ import pytest
 import yaml
 from conftest import stop_after_epoch, tiny_config_dict, write_yaml
 
-import lstm_app.pipeline
 from lstm_app.cli import lstm_train
 from lstm_app.config.load import config_from_dict
 from lstm_app.data.choose import candidates
@@ -171,7 +170,7 @@ def test_a_run_with_auto_resumes_with_its_choice_without_trying_again(
     def no_second_try(*args, **kwargs):
         raise AssertionError("the candidates were trained again")
 
-    monkeypatch.setattr(lstm_app.pipeline, "choose_transforms", no_second_try)
+    monkeypatch.setattr(choose, "choose_transforms", no_second_try)  # the series job's
     assert lstm_train.main(["--config", str(config), "--run-dir", str(run), "--resume"]) == 0
     assert json.loads((run / "run.json").read_text())["status"] == "done"
     transforms, scores = _scores_of(run)

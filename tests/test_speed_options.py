@@ -14,6 +14,7 @@ from lstm_app.config.load import config_from_dict
 from lstm_app.config.validate import ConfigError
 from lstm_app.data.prepare import prepare_data
 from lstm_app.data.windows import all_windows, make_dataset
+from lstm_app.models import inference
 from lstm_app.training import fit as fit_module
 from lstm_app.training.fit import fit_model, new_model, with_speed_options
 from lstm_app.training.speed import (
@@ -182,6 +183,6 @@ def test_forecasts_do_not_depend_on_the_predict_batch():
     data = prepare_data(cfg.data, cfg.seed)
     model, _ = fit_model(cfg, data, [], verbose=0)
     split = data.splits["train"]
-    assert fit_module.predict_batch(64) == fit_module.PREDICT_BATCH > split.n_windows
+    assert inference.predict_batch(64) == inference.PREDICT_BATCH > split.n_windows
     by_64 = data.to_original_units(split, model.predict(make_dataset(split, 64), verbose=0))
-    np.testing.assert_allclose(fit_module.forecast(model, data, split, 64), by_64, rtol=1e-6)
+    np.testing.assert_allclose(inference.forecast(model, data, split, 64), by_64, rtol=1e-6)
