@@ -119,7 +119,7 @@ def _long_season(season_length, length=200):
 
 
 def _summary(metrics, data, tmp_path):
-    from lstm_app.evaluation.report import run_summary
+    from lstm_app.jobs.series import run_summary
     from lstm_app.runs.rundir import RunDir
 
     return run_summary(metrics, data, RunDir(tmp_path))
@@ -194,7 +194,7 @@ def test_summary_reads_well_when_a_baseline_is_exact_on_a_constant_series(tmp_pa
 
 
 def test_summary_with_a_zero_baseline_still_compares_the_others(tmp_path):
-    from lstm_app.evaluation.report import _compare_sentence
+    from lstm_app.jobs.series import _compare_sentence
 
     assert _compare_sentence(2.0, {"persistence": 0.0, "seasonal naive": 4.0}) == (
         "The model's test MAE is 2; persistence's is 0 (a constant series); it is 50% lower "

@@ -1,11 +1,9 @@
-"""Compare finished runs: their test metrics and baselines side by side, and their forecasts.
+"""Compare finished runs: read them, and plot their forecasts side by side.
 
-    runs = [load_run(path) for path in run_dirs]
-    print(single_table(runs))           # markdown: one row per run (each kind its own table)
+    runs = [load_run(path) for path in run_dirs]     # with the kind each run.json records
     plot_comparison(runs, "comparison.png")
 
-Which table a run goes in is its job's choice (`lstm_app.jobs.compare.comparison_table`), by
-the kind its run.json records.
+Their tables are each kind's job's (`lstm_app.jobs.compare.comparison_table`).
 
 Only runs whose `run.json` says `done` are read; anything else is refused by name.
 """
@@ -17,12 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from lstm_app.evaluation.report import (
-    BASELINE_LABELS,
-    interval_rows,
-    number_text,
-    percent_text,
-)
+from lstm_app.evaluation.report import BASELINE_LABELS
 from lstm_app.runs.rundir import RunDir
 
 
@@ -64,91 +57,6 @@ def load_run(path) -> Run:
     kind = run.read_kind()
     forecasts = run.read_forecasts() if kind == "series" else None
     return Run(run.path, run.read_config(), run.read_metrics(), forecasts, kind)
-
-
-def intervals_table(runs: list[Run]) -> str:
-    """Per run and interval: its test coverage (before and after calibration), mean width and
-    MSIS, and the weighted quantile loss of the model and of the baselines."""
-    header = (
-        "| run | interval | calibration | coverage | uncalibrated coverage | mean width | MSIS | "
-        "wQL | persistence wQL | seasonal naive wQL |"
-    )
-    lines = [header, "|" + " --- |" * (header.count("|") - 1)]
-    n = number_text
-    for run in runs:
-        for row in interval_rows(run.metrics["intervals"]):
-            baselines = row["baseline_wql"]
-            lines.append(
-                f"| {run.name} | {row['level']}% | {row['calibration']} | "
-                f"{percent_text(row['coverage'])} | {percent_text(row['uncalibrated'])} | "
-                f"{n(row['width'])} | {n(row['msis'])} | {n(row['wql'])} | "
-                f"{n(baselines.get('persistence'))} | {n(baselines.get('seasonal_naive'))} |"
-            )
-    return "\n".join(lines)
-
-
-def classification_table(runs: list[Run]) -> str:
-    """Per classification run: its label, classes, test sequences, the model's test accuracy,
-    balanced accuracy, macro F1 and log loss, and each baseline's accuracy on the same split."""
-    header = (
-        "| run (classification) | label | classes | test sequences | accuracy | balanced "
-        "accuracy | macro F1 | log loss | majority accuracy | 1-NN / bag-of-words accuracy |"
-    )
-    lines = [header, "|" + " --- |" * (header.count("|") - 1)]
-    for run in runs:
-        m, baselines = run.metrics["test"], run.metrics["baselines"]
-        other = baselines.get("nearest_neighbour") or baselines.get("bag_of_words")
-        lines.append(
-            f"| {run.name} | {run.config['data']['label']} | {len(run.metrics['classes'])} | "
-            f"{m['sequences']} | {m['accuracy']:.1%} | {m['balanced_accuracy']:.1%} | "
-            f"{m['macro_f1']:.3f} | {number_text(m['log_loss'])} | "
-            f"{baselines['majority']['accuracy']:.1%} | "
-            f"{'-' if other is None else format(other['accuracy'], '.1%')} |"
-        )
-    return "\n".join(lines)
-
-
-def panel_table(runs: list[Run]) -> str:
-    header = (
-        "| run (panel) | target | horizon | series | MASE mean | MASE median | "
-        "persistence MASE mean | seasonal naive MASE mean | seasonal naive MASE median | "
-        "beats seasonal naive on |"
-    )
-    lines = [header, "|" + " --- |" * (header.count("|") - 1)]
-    n = number_text
-    for run in runs:
-        panel = run.metrics["panel"]
-        model, naive = panel["model"]["mase"], panel["seasonal_naive"]["mase"]
-        wins = panel["wins"].get("seasonal_naive")
-        lines.append(
-            f"| {run.name} | {run.config['data']['target']} | "
-            f"{run.config['data']['window']['horizon']} | {run.metrics['series']['scored']} | "
-            f"{n(model['mean'])} | {n(model['median'])} | "
-            f"{n(panel['persistence']['mase']['mean'])} | {n(naive['mean'])} | "
-            f"{n(naive['median'])} | {'-' if wins is None else f'{wins:.0%}'} of the series |"
-        )
-    return "\n".join(lines)
-
-
-def single_table(runs: list[Run]) -> str:
-    header = (
-        "| run | target | horizon | test windows | MAE | RMSE | MASE | sMAPE % | "
-        "persistence MAE | persistence MASE | seasonal naive MAE (m) | seasonal naive MASE |"
-    )
-    lines = [header, "|" + " --- |" * (header.count("|") - 1)]
-    n = number_text
-    for run in runs:
-        test, baselines = run.metrics["test"], run.metrics["baselines"]
-        naive, seasonal = baselines["persistence"], baselines["seasonal_naive"]
-        season = run.metrics.get("data", {}).get("season_length", 1)
-        lines.append(
-            f"| {run.name} | {run.config['data']['target']} | "
-            f"{run.config['data']['window']['horizon']} | {test['windows']} | "
-            f"{n(test['mae'])} | {n(test['rmse'])} | {n(test['mase'])} | {n(test['smape'])} | "
-            f"{n(naive['mae'])} | {n(naive['mase'])} | {n(seasonal['mae'])} ({season}) | "
-            f"{n(seasonal['mase'])} |"
-        )
-    return "\n".join(lines)
 
 
 def plot_comparison(runs: list[Run], path) -> None:

@@ -20,9 +20,9 @@ from lstm_app.evaluation.classification import (
     plot_confusion,
     prediction_table,
 )
-from lstm_app.evaluation.compare import classification_table
+from lstm_app.evaluation.compare import Run
 from lstm_app.evaluation.plots import plot_loss
-from lstm_app.evaluation.report import classification_run_summary, sequence_check_summary
+from lstm_app.evaluation.report import BASELINE_LABELS, number_text, where_lines
 from lstm_app.jobs.base import Job
 from lstm_app.runs.rundir import RunDir
 
@@ -82,7 +82,9 @@ class ClassificationJob(Job):
     def run_summary(self, result) -> str:
         return classification_run_summary(result.metrics, result.data, result.run)
 
-    compare_table = staticmethod(classification_table)
+    @staticmethod
+    def compare_table(runs: list) -> str:
+        return classification_table(runs)
 
 
 def sequence_scalers(data: PreparedSequences) -> dict:
@@ -119,3 +121,80 @@ def sequence_gates(model, data: PreparedSequences, shown: int = 8):
         f"(class {classes[-1]}), units (rows) by time steps (columns)"
     )
     return traces, title
+
+
+# ---- what lstm-train and lstm-compare print of a classification
+
+
+def _sequence_notes(data) -> list[str]:
+    """What preparing a classification's sequences did that a user should know: the sequences
+    cut to `max_length` steps (words), per split."""
+    cut = {name: n for name, n in data.truncated.items() if n}
+    if not cut:
+        return []
+    unit = "words" if data.is_text else "steps"
+    where = ", ".join(f"{n} in {name}" for name, n in cut.items())
+    return [
+        f"Truncated: {sum(cut.values())} sequences longer than {data.max_length} {unit} "
+        f"read to their first {data.max_length} ({where})."
+    ]
+
+
+def sequence_check_summary(config_path: Path, data) -> str:
+    """What `lstm-train --check` prints for a classification: sequences per split, classes."""
+    sizes = ", ".join(f"{name} {len(data.labels[name])}" for name in ("train", "val", "test"))
+    unit = "words" if data.is_text else "steps"
+    what = "texts" if data.is_text else f"sequences of {len(data.feature_names)} feature(s)"
+    return "\n".join(
+        [
+            *_sequence_notes(data),
+            f"{config_path}: OK; {what}, up to {data.max_length} {unit}: {sizes}; "
+            f"{len(data.classes)} classes ({', '.join(data.classes)}); nothing written",
+        ]
+    )
+
+
+def classification_run_summary(metrics: dict, data, run: RunDir) -> str:
+    """The end-of-run summary of a classification: the test metrics beside the baselines'."""
+    lines = _sequence_notes(data)
+    test = metrics["test"]
+    lines.append(f"Test split: {test['sequences']} sequences, {len(metrics['classes'])} classes:")
+    lines.append(f"  {'':<20} {'accuracy':>9} {'balanced':>9} {'macro F1':>9} {'log loss':>9}")
+    rows = {"model": test}
+    rows |= {BASELINE_LABELS[name]: m for name, m in metrics["baselines"].items()}
+    for label, m in rows.items():
+        lines.append(
+            f"  {label:<20} {m['accuracy']:>9.1%} {m['balanced_accuracy']:>9.1%} "
+            f"{m['macro_f1']:>9.3f} {number_text(m['log_loss']):>9}"
+        )
+    best = max(metrics["baselines"].items(), key=lambda item: item[1]["accuracy"])
+    gap = test["accuracy"] - best[1]["accuracy"]
+    verdict = "above" if gap > 0 else "not above"
+    lines.append(
+        f"The model is {verdict} the best baseline ({BASELINE_LABELS[best[0]]}) by "
+        f"{gap * 100:+.1f} accuracy points on the same test split."
+    )
+    files = (RunDir.PREDICTIONS, RunDir.CONFUSION_PLOT, RunDir.LOSS_PLOT)
+    lines += where_lines(run, files, "classify")
+    return "\n".join(lines)
+
+
+def classification_table(runs: list[Run]) -> str:
+    """Per classification run: its label, classes, test sequences, the model's test accuracy,
+    balanced accuracy, macro F1 and log loss, and each baseline's accuracy on the same split."""
+    header = (
+        "| run (classification) | label | classes | test sequences | accuracy | balanced "
+        "accuracy | macro F1 | log loss | majority accuracy | 1-NN / bag-of-words accuracy |"
+    )
+    lines = [header, "|" + " --- |" * (header.count("|") - 1)]
+    for run in runs:
+        m, baselines = run.metrics["test"], run.metrics["baselines"]
+        other = baselines.get("nearest_neighbour") or baselines.get("bag_of_words")
+        lines.append(
+            f"| {run.name} | {run.config['data']['label']} | {len(run.metrics['classes'])} | "
+            f"{m['sequences']} | {m['accuracy']:.1%} | {m['balanced_accuracy']:.1%} | "
+            f"{m['macro_f1']:.3f} | {number_text(m['log_loss'])} | "
+            f"{baselines['majority']['accuracy']:.1%} | "
+            f"{'-' if other is None else format(other['accuracy'], '.1%')} |"
+        )
+    return "\n".join(lines)

@@ -12,13 +12,14 @@ from pathlib import Path
 
 from lstm_app.config.schema import DISTRIBUTION_LOSSES, Config
 from lstm_app.data.panel import PreparedPanel, joined_data, panel_scalers, prepare_panel
-from lstm_app.evaluation.compare import panel_table
+from lstm_app.evaluation.baselines import BASELINES
+from lstm_app.evaluation.compare import Run
 from lstm_app.evaluation.intervals import panel_interval_report
 from lstm_app.evaluation.metrics import metrics_report
 from lstm_app.evaluation.panel import panel_summary, series_table
 from lstm_app.evaluation.panel_plots import plot_panel_forecast
 from lstm_app.evaluation.plots import plot_loss
-from lstm_app.evaluation.report import panel_check_summary, panel_run_summary
+from lstm_app.evaluation.report import interval_lines, left_out, number_text
 from lstm_app.jobs.base import Job, run_quantile_levels
 from lstm_app.runs.rundir import RunDir
 
@@ -72,7 +73,9 @@ class PanelJob(Job):
     def run_summary(self, result) -> str:
         return panel_run_summary(result.metrics, result.run)
 
-    compare_table = staticmethod(panel_table)
+    @staticmethod
+    def compare_table(runs: list) -> str:
+        return panel_table(runs)
 
 
 def score_panel(model, panel, batch_size: int):
@@ -86,3 +89,76 @@ def score_panel(model, panel, batch_size: int):
         for part, values in zip(panel.parts, forecasts, strict=True)
     ]
     return forecasts, reports, series_table(panel.ids, reports)
+
+
+# ---- what lstm-train and lstm-compare print of a panel run
+
+
+def panel_check_summary(config_path: Path, panel) -> str:
+    """What `lstm-train --check` prints for a panel (a PreparedPanel)."""
+    first = panel.parts[0].splits["train"]
+    windows = ", ".join(
+        f"{name} {sum(part.splits[name].n_windows for part in panel.parts)}"
+        for name in ("train", "val", "test")
+    )
+    lines = [
+        f"{config_path}: OK; {len(panel)} series of {panel.parts[0].series.source}, "
+        f"{len(panel.feature_names)} input feature(s), windows of {first.input_width} -> "
+        f"{first.horizon} steps over all series: {windows}; nothing written"
+    ]
+    if panel.skipped:
+        lines.insert(0, left_out(panel.skipped) + ".")
+    return "\n".join(lines)
+
+
+def panel_run_summary(metrics: dict, run: RunDir) -> str:
+    """The end-of-run summary of a panel: the mean and median MASE of the model and the
+    baselines over the series, and the share of series the model wins."""
+    summary, series = metrics["panel"], metrics["series"]
+    lines = [f"Test blocks of {series['scored']} series; MASE over the series:"]
+    lines.append(f"  {'':<22} {'mean':>9} {'median':>9}")
+    labels = {"model": "model", **{name: BASELINES[name].label for name in BASELINES}}
+    for name, label in labels.items():
+        mase = summary[name]["mase"]
+        lines.append(
+            f"  {label:<22} {number_text(mase['mean']):>9} {number_text(mase['median']):>9}"
+        )
+    wins = ", ".join(
+        f"{BASELINES[name].label} on {share:.0%}"
+        for name, share in summary["wins"].items()
+        if share is not None
+    )
+    lines.append(f"The model beats {wins} of the series.")
+    if series["left_out"]:
+        lines.append(left_out(series["left_out"]) + ".")
+    if "intervals" in metrics:
+        lines += interval_lines(metrics["intervals"])
+    if series.get("shards"):
+        lines.append(f"Read in {series['shards']} shard(s), one at a time.")
+    lines.append(
+        f"Results: {run.path}/ ({RunDir.METRICS}, {RunDir.SERIES_METRICS}, "
+        f"{RunDir.FORECAST_PLOT}, {RunDir.LOSS_PLOT}, {RunDir.MODEL})"
+    )
+    return "\n".join(lines)
+
+
+def panel_table(runs: list[Run]) -> str:
+    header = (
+        "| run (panel) | target | horizon | series | MASE mean | MASE median | "
+        "persistence MASE mean | seasonal naive MASE mean | seasonal naive MASE median | "
+        "beats seasonal naive on |"
+    )
+    lines = [header, "|" + " --- |" * (header.count("|") - 1)]
+    n = number_text
+    for run in runs:
+        panel = run.metrics["panel"]
+        model, naive = panel["model"]["mase"], panel["seasonal_naive"]["mase"]
+        wins = panel["wins"].get("seasonal_naive")
+        lines.append(
+            f"| {run.name} | {run.config['data']['target']} | "
+            f"{run.config['data']['window']['horizon']} | {run.metrics['series']['scored']} | "
+            f"{n(model['mean'])} | {n(model['median'])} | "
+            f"{n(panel['persistence']['mase']['mean'])} | {n(naive['mean'])} | "
+            f"{n(naive['median'])} | {'-' if wins is None else f'{wins:.0%}'} of the series |"
+        )
+    return "\n".join(lines)

@@ -12,7 +12,7 @@ from functools import partial
 from pathlib import Path
 
 from lstm_app.config.schema import Config
-from lstm_app.data.choose import AUTO, TransformChoice
+from lstm_app.data.choose import AUTO, TransformChoice, candidate_name
 from lstm_app.data.prepare import (
     SPLITS,
     PreparedData,
@@ -20,13 +20,21 @@ from lstm_app.data.prepare import (
     prepare_data,
     with_chosen_transforms,
 )
+from lstm_app.data.times import time_text
 from lstm_app.errors import UserInputError
 from lstm_app.evaluation.backtest import check_folds, run_backtest
-from lstm_app.evaluation.compare import intervals_table, single_table
+from lstm_app.evaluation.baselines import BASELINES
+from lstm_app.evaluation.compare import Run
 from lstm_app.evaluation.intervals import interval_report
 from lstm_app.evaluation.metrics import forecast_table, metrics_report
 from lstm_app.evaluation.plots import plot_forecast, plot_loss
-from lstm_app.evaluation.report import auto_summary, check_summary, run_summary
+from lstm_app.evaluation.report import (
+    interval_lines,
+    interval_rows,
+    number_text,
+    percent_text,
+    where_lines,
+)
 from lstm_app.jobs.base import Job, run_quantile_levels
 from lstm_app.runs.rundir import RunDir
 
@@ -175,3 +183,195 @@ def _auto_transforms(cfg: Config, run_dir, data, verbose, resume: bool):
     choice = choose_transforms(cfg, data.prepared, data.skipped, say)
     chosen = replace(data.prepared[choice.chosen], transform_choice=choice)
     return with_chosen_transforms(cfg, chosen), chosen
+
+
+# ---- what lstm-train and lstm-compare print of a series run
+
+
+def check_summary(config_path: Path, data: PreparedData) -> str:
+    """What `lstm-train --check` prints: the data and its windows per split."""
+    first = data.splits["train"]
+    windows = ", ".join(
+        f"{name} {data.splits[name].n_windows}" for name in ("train", "val", "test")
+    )
+    lines = _reading_notes(data)
+    lines.append(
+        f"{config_path}: OK; {len(data.series.target)} rows of {data.series.source}, "
+        f"{data.n_features} input feature(s), windows of {first.input_width} -> {first.horizon} "
+        f"steps: {windows}; nothing written"
+    )
+    return "\n".join(lines)
+
+
+def auto_summary(candidates: dict, skipped: dict[str, str]) -> str:
+    """What `--check` says of `data.transforms: auto`: the candidates the run will train."""
+    names = ", ".join(candidate_name(names) for names in candidates)
+    text = (
+        f"data.transforms: auto: the run trains the model on each of {len(candidates)} "
+        f"candidates ({names}) and keeps the one with the lowest validation MAE"
+    )
+    if skipped:
+        text += "; left out: " + ", ".join(f"{n} ({why})" for n, why in skipped.items())
+    return text
+
+
+def _reading_notes(data: PreparedData) -> list[str]:
+    """What was done to the data as it was read: missing time steps and cells, the transforms
+    `auto` chose, and notes."""
+    lines = []
+    cleaning = data.series.cleaning
+    gaps = cleaning.get("missing_steps", 0)
+    if gaps:
+        done = (
+            "left as gaps that windows span"
+            if cleaning["missing"] == "drop"
+            else f"inserted and filled in ({cleaning['missing']}), not scored"
+        )
+        lines.append(f"Missing time steps of '{cleaning['step']}': {gaps}, {done}.")
+    if cleaning["filled"] or cleaning["dropped_rows"]:
+        filled = ", ".join(f"'{name}' {n}" for name, n in cleaning["filled"].items())
+        if gaps and cleaning["missing"] != "drop":
+            filled += " (inserted steps included)"
+        lines.append(
+            f"Missing values ({cleaning['missing']}): filled {filled or 'none'}; "
+            f"dropped {cleaning['dropped_rows']} rows."
+        )
+    if data.transform_choice is not None:
+        lines.append(data.transform_choice.sentence() + ".")
+    lines += [f"Note: {note}." for note in data.series.notes]
+    return lines
+
+
+def _baseline_label(name: str, season_length: int) -> str:
+    suffix = f" (m={season_length})" if name == "seasonal_naive" else ""
+    return BASELINES[name].label + suffix
+
+
+EXACT = {  # why a baseline can forecast the test split without error
+    "persistence": "a constant series",
+    "seasonal naive": "the series repeats itself each season",
+}
+
+
+def _compare_sentence(model_mae: float, baselines: dict[str, float]) -> str:
+    """The model's test MAE against the baselines' (`{label: MAE}`), as one sentence: `The
+    model's test MAE is 73% lower than persistence's and ...`. A baseline whose MAE is 0 (a
+    constant series) cannot be compared in proportion: the sentence gives both values."""
+    exact = [name for name, mae in baselines.items() if mae == 0]
+    relative = []
+    for name, mae in baselines.items():
+        if mae == 0:
+            continue
+        ratio = model_mae / mae
+        if ratio >= 10:
+            relative.append(f"{ratio:.3g} times {name}'s")
+        else:
+            relative.append(
+                f"{abs(1 - ratio):.0%} {'lower' if ratio < 1 else 'higher'} than {name}'s"
+            )
+    if not exact:
+        return f"The model's test MAE is {' and '.join(relative)}."
+    zeros = " and ".join(
+        f"{name}'s is 0 ({EXACT.get(name, 'an exact forecast')})" for name in exact
+    )
+    text = f"The model's test MAE is {number_text(model_mae)}; {zeros}"
+    if relative:
+        text += f"; it is {' and '.join(relative)}"
+    return text + "."
+
+
+def run_summary(metrics: dict, data: PreparedData, run: RunDir) -> str:
+    """The end-of-run summary: what was cleaned, the test metrics beside the baselines', the
+    backtest, and where the results are.
+
+    Args:
+        metrics: the content of `metrics.json`.
+        data: the prepared data the model was evaluated on.
+        run: the run directory.
+    """
+    split = data.splits["test"]
+    times = split.target_times()
+    lines = _reading_notes(data)
+    steps = f"{split.horizon} step{'s' * (split.horizon > 1)} ahead"
+    unscored = metrics["data"]["unscored_windows"]["test"]
+    if unscored:
+        steps += f"; {unscored} more with filled-in targets not scored"
+    lines.append(
+        f"Test split: {metrics['test']['windows']} windows forecasting "
+        f"{time_text(times[0, 0])} .. {time_text(times[-1, -1])} ({steps}), in the target's "
+        "original units:"
+    )
+    lines.append(f"  {'':<22} {'MAE':>9} {'RMSE':>9} {'MASE':>7} {'sMAPE %':>8}")
+    rows = {"model": metrics["test"]}
+    for name in BASELINES:
+        rows[_baseline_label(name, data.season_length)] = metrics["baselines"][name]
+    for label, m in rows.items():
+        lines.append(
+            f"  {label:<22} {number_text(m['mae']):>9} {number_text(m['rmse']):>9} "
+            f"{number_text(m['mase']):>7} {number_text(m['smape']):>8}"
+        )
+    compared = ["persistence", "seasonal_naive"] if data.season_length > 1 else ["persistence"]
+    maes = {BASELINES[name].label: metrics["baselines"][name]["mae"] for name in compared}
+    lines.append(
+        _compare_sentence(
+            metrics["test"]["mae"], {label: mae for label, mae in maes.items() if mae is not None}
+        )
+    )
+    for name in compared:  # left out (see baselines.baseline_notes): say why, once
+        note = metrics["baselines"][name].get("note")
+        if note:
+            lines.append(f"{BASELINES[name].label.capitalize()} is {note}.")
+    if "backtest" in metrics:
+        folds = metrics["backtest"]["folds"]
+        parts = []
+        labels = {"model": "model", **{name: BASELINES[name].label for name in BASELINES}}
+        for name, label in labels.items():
+            mae = metrics["backtest"]["summary"][name]["mae"]  # None: left out of every fold
+            parts.append(f"{label} {mae['mean']:.4g} +- {mae['std']:.3g}" if mae else f"{label} -")
+        lines.append(f"Backtest, {len(folds)} folds, test MAE mean +- std: {', '.join(parts)}.")
+    if "intervals" in metrics:
+        lines += interval_lines(metrics["intervals"])
+    lines += where_lines(run, (RunDir.FORECAST_PLOT, RunDir.LOSS_PLOT), "forecast")
+    return "\n".join(lines)
+
+
+def single_table(runs: list[Run]) -> str:
+    header = (
+        "| run | target | horizon | test windows | MAE | RMSE | MASE | sMAPE % | "
+        "persistence MAE | persistence MASE | seasonal naive MAE (m) | seasonal naive MASE |"
+    )
+    lines = [header, "|" + " --- |" * (header.count("|") - 1)]
+    n = number_text
+    for run in runs:
+        test, baselines = run.metrics["test"], run.metrics["baselines"]
+        naive, seasonal = baselines["persistence"], baselines["seasonal_naive"]
+        season = run.metrics.get("data", {}).get("season_length", 1)
+        lines.append(
+            f"| {run.name} | {run.config['data']['target']} | "
+            f"{run.config['data']['window']['horizon']} | {test['windows']} | "
+            f"{n(test['mae'])} | {n(test['rmse'])} | {n(test['mase'])} | {n(test['smape'])} | "
+            f"{n(naive['mae'])} | {n(naive['mase'])} | {n(seasonal['mae'])} ({season}) | "
+            f"{n(seasonal['mase'])} |"
+        )
+    return "\n".join(lines)
+
+
+def intervals_table(runs: list[Run]) -> str:
+    """Per run and interval: its test coverage (before and after calibration), mean width and
+    MSIS, and the weighted quantile loss of the model and of the baselines."""
+    header = (
+        "| run | interval | calibration | coverage | uncalibrated coverage | mean width | MSIS | "
+        "wQL | persistence wQL | seasonal naive wQL |"
+    )
+    lines = [header, "|" + " --- |" * (header.count("|") - 1)]
+    n = number_text
+    for run in runs:
+        for row in interval_rows(run.metrics["intervals"]):
+            baselines = row["baseline_wql"]
+            lines.append(
+                f"| {run.name} | {row['level']}% | {row['calibration']} | "
+                f"{percent_text(row['coverage'])} | {percent_text(row['uncalibrated'])} | "
+                f"{n(row['width'])} | {n(row['msis'])} | {n(row['wql'])} | "
+                f"{n(baselines.get('persistence'))} | {n(baselines.get('seasonal_naive'))} |"
+            )
+    return "\n".join(lines)

@@ -13,7 +13,6 @@ import pandas as pd
 from lstm_app.config.schema import Config
 from lstm_app.data.panel import panel_scalers, prepare_panel
 from lstm_app.data.shards import ShardedPanel, scan_shards
-from lstm_app.evaluation.compare import panel_table
 from lstm_app.evaluation.panel import panel_summary
 from lstm_app.evaluation.panel_plots import (
     draw_panel_forecast,
@@ -24,9 +23,8 @@ from lstm_app.evaluation.panel_plots import (
     sum_by_time,
 )
 from lstm_app.evaluation.plots import plot_loss
-from lstm_app.evaluation.report import panel_run_summary, stream_check_summary
 from lstm_app.jobs.base import Job
-from lstm_app.jobs.panel import score_panel
+from lstm_app.jobs.panel import PanelJob, panel_run_summary, score_panel
 from lstm_app.runs.rundir import RunDir
 
 
@@ -93,7 +91,7 @@ class StreamJob(Job):
     def run_summary(self, result) -> str:
         return panel_run_summary(result.metrics, result.run)
 
-    compare_table = staticmethod(panel_table)
+    compare_table = staticmethod(PanelJob.compare_table)  # a panel's: in the same table
 
 
 def _merged_scalers(merged: dict | None, shard: dict) -> dict:
@@ -104,3 +102,18 @@ def _merged_scalers(merged: dict | None, shard: dict) -> dict:
     if "series" in merged:
         merged["series"].update(shard["series"])
     return merged
+
+
+# ---- what lstm-train --check prints of a panel read shard by shard
+
+
+def stream_check_summary(config_path: Path, sharded) -> str:
+    """What `lstm-train --check` prints for a panel read shard by shard (a ShardedPanel):
+    what its ids and labels say; the series themselves are read as training reads them."""
+    data = sharded.data
+    return (
+        f"{config_path}: OK; {sharded.n_series} series in {len(sharded.paths)} shard(s) of "
+        f"{data.path}, {len(sharded.feature_names)} input feature(s), windows of "
+        f"{data.window.input_width} -> {data.window.horizon} steps, read one shard at a time "
+        "(each series' rows are checked as training reads them); nothing written"
+    )
