@@ -13,6 +13,7 @@ series.
 from collections.abc import Mapping
 
 RUN_KINDS = ("series", "panel", "stream", "classification")
+PANEL_KINDS = ("panel", "stream")  # many series, one model: scored and summarised as a panel
 
 
 def run_kind(config) -> str:

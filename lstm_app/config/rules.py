@@ -15,7 +15,7 @@ import re
 from typing import TYPE_CHECKING
 
 from lstm_app.config.choices import DEFAULT_LOSS, DISTRIBUTION_LOSSES, TEXT_FORMATS
-from lstm_app.config.kinds import run_kind
+from lstm_app.config.kinds import PANEL_KINDS, run_kind
 from lstm_app.config.output_sections import interval_quantiles
 from lstm_app.errors import ConfigError
 
@@ -191,7 +191,7 @@ def finish_classification(cfg) -> "Config":
 def check_panel_run(cfg) -> None:
     """What a panel run (`data.series_id`, read whole or as a stream) does not do yet (issue
     15, in progress)."""
-    if run_kind(cfg) not in ("panel", "stream"):
+    if run_kind(cfg) not in PANEL_KINDS:
         return
     panel = "not yet with data.series_id (a panel run)"
     if cfg.export.formats and cfg.data.scaler == "series" and cfg.data.transforms:

@@ -36,9 +36,9 @@ def sequence_dataset(
     Inputs: raw sequences `(batch, max_length, features)` NaN-padded, or texts `(batch,)`."""
     import tensorflow as tf
 
-    inputs, labels = data.inputs[split], data.labels[split]
+    labels = data.labels[split]
     n = len(labels)
-    x = tf.constant(inputs.astype(str) if data.is_text else inputs)
+    x = _inputs_tensor(data, split)
     y = tf.constant(labels)
     w = None if weights is None else tf.constant(weights[labels], tf.float32)
 
@@ -55,7 +55,15 @@ def held_sequences(data: "PreparedSequences", split: str, max_bytes: int):
     inputs take more than `max_bytes`."""
     import tensorflow as tf
 
-    inputs, labels = data.inputs[split], data.labels[split]
-    if inputs.nbytes > max_bytes:
+    if data.inputs[split].nbytes > max_bytes:
         return None
-    return tf.constant(inputs.astype(str) if data.is_text else inputs), tf.constant(labels)
+    return _inputs_tensor(data, split), tf.constant(data.labels[split])
+
+
+def _inputs_tensor(data: "PreparedSequences", split: str):
+    """The inputs of `split` as one tensor: sequences `(k, steps, features)` float32, or the
+    texts `(k,)` as strings."""
+    import tensorflow as tf
+
+    inputs = data.inputs[split]
+    return tf.constant(inputs.astype(str) if data.is_text else inputs)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from lstm_app.config.kinds import PANEL_KINDS
 from lstm_app.evaluation.report import BASELINE_LABELS
 from lstm_app.runs.rundir import RunDir
 
@@ -44,7 +45,7 @@ class Run:
 
     @property
     def is_panel(self) -> bool:
-        return self.kind in ("panel", "stream")
+        return self.kind in PANEL_KINDS
 
     @property
     def is_classification(self) -> bool:

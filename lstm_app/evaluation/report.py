@@ -20,6 +20,11 @@ def percent_text(share) -> str:
     return "-" if share is None else f"{share:.0%}"
 
 
+def table_head(header: str) -> list[str]:
+    """The first lines of a markdown table: `header` (`| a | b |`) and its rule (`| --- |`)."""
+    return [header, "|" + " --- |" * (header.count("|") - 1)]
+
+
 def interval_rows(report: dict) -> list[dict]:
     """The table rows of an interval report (`metrics.json`'s `intervals`), one per interval:
     `level` (`"80"`), `calibration`, `coverage`, `uncalibrated` (the coverage before

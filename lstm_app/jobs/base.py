@@ -22,12 +22,16 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from lstm_app.config.schema import DISTRIBUTION_LOSSES, Config, quantile_levels
 from lstm_app.evaluation.metrics import finite_or_none
 from lstm_app.runs.rundir import RunDir, temporary_path
+
+if TYPE_CHECKING:  # for annotations only: importing a job loads no TensorFlow
+    import keras
 
 
 @dataclass
@@ -46,7 +50,7 @@ class TrainResult:
     """
 
     run_dir: Path
-    model: object  # keras.Model
+    model: "keras.Model"
     history: dict[str, list[float]]
     metrics: dict
     forecasts: dict[str, np.ndarray]

@@ -22,7 +22,7 @@ from lstm_app.evaluation.classification import (
 )
 from lstm_app.evaluation.compare import Run
 from lstm_app.evaluation.plots import plot_loss
-from lstm_app.evaluation.report import BASELINE_LABELS, number_text, where_lines
+from lstm_app.evaluation.report import BASELINE_LABELS, number_text, table_head, where_lines
 from lstm_app.jobs.base import Job
 from lstm_app.runs.rundir import RunDir
 
@@ -186,7 +186,7 @@ def classification_table(runs: list[Run]) -> str:
         "| run (classification) | label | classes | test sequences | accuracy | balanced "
         "accuracy | macro F1 | log loss | majority accuracy | 1-NN / bag-of-words accuracy |"
     )
-    lines = [header, "|" + " --- |" * (header.count("|") - 1)]
+    lines = table_head(header)
     for run in runs:
         m, baselines = run.metrics["test"], run.metrics["baselines"]
         other = baselines.get("nearest_neighbour") or baselines.get("bag_of_words")

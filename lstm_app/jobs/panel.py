@@ -19,7 +19,7 @@ from lstm_app.evaluation.metrics import metrics_report
 from lstm_app.evaluation.panel import panel_summary, series_table
 from lstm_app.evaluation.panel_plots import plot_panel_forecast
 from lstm_app.evaluation.plots import plot_loss
-from lstm_app.evaluation.report import interval_lines, left_out, number_text
+from lstm_app.evaluation.report import interval_lines, left_out, number_text, table_head
 from lstm_app.jobs.base import Job, run_quantile_levels
 from lstm_app.runs.rundir import RunDir
 
@@ -148,7 +148,7 @@ def panel_table(runs: list[Run]) -> str:
         "persistence MASE mean | seasonal naive MASE mean | seasonal naive MASE median | "
         "beats seasonal naive on |"
     )
-    lines = [header, "|" + " --- |" * (header.count("|") - 1)]
+    lines = table_head(header)
     n = number_text
     for run in runs:
         panel = run.metrics["panel"]

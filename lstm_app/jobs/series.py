@@ -33,6 +33,7 @@ from lstm_app.evaluation.report import (
     interval_rows,
     number_text,
     percent_text,
+    table_head,
     where_lines,
 )
 from lstm_app.jobs.base import Job, run_quantile_levels
@@ -340,7 +341,7 @@ def single_table(runs: list[Run]) -> str:
         "| run | target | horizon | test windows | MAE | RMSE | MASE | sMAPE % | "
         "persistence MAE | persistence MASE | seasonal naive MAE (m) | seasonal naive MASE |"
     )
-    lines = [header, "|" + " --- |" * (header.count("|") - 1)]
+    lines = table_head(header)
     n = number_text
     for run in runs:
         test, baselines = run.metrics["test"], run.metrics["baselines"]
@@ -363,7 +364,7 @@ def intervals_table(runs: list[Run]) -> str:
         "| run | interval | calibration | coverage | uncalibrated coverage | mean width | MSIS | "
         "wQL | persistence wQL | seasonal naive wQL |"
     )
-    lines = [header, "|" + " --- |" * (header.count("|") - 1)]
+    lines = table_head(header)
     n = number_text
     for run in runs:
         for row in interval_rows(run.metrics["intervals"]):

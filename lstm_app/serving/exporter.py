@@ -24,6 +24,7 @@ import yaml
 
 import lstm_app.models.classifier
 import lstm_app.models.layers  # noqa: F401  (registers GateLSTM for loading model.keras)
+from lstm_app.config.kinds import PANEL_KINDS
 from lstm_app.errors import UserInputError, first_line
 from lstm_app.runs.rundir import RunDir, write_json
 from lstm_app.serving.formats import CARD, FORMATS, check_export, config_sha256
@@ -111,7 +112,7 @@ def _series_scaling_card(run: RunDir, spec: ServingSpec) -> dict:
 
 def _test_metrics(metrics: dict, overall, kind: str) -> dict:
     """The card's test metrics: the model's and the baselines' (a panel: its summary)."""
-    if kind in ("panel", "stream"):
+    if kind in PANEL_KINDS:
         return metrics["panel"]
     return {
         "model": {k: metrics["test"].get(k) for k in overall},
@@ -148,8 +149,9 @@ def export_model(
     run = RunDir(run_dir)
     out = Path(out) if out is not None else run.export_dir
     check_export(formats, out, run, where)
+    kind = run.read_kind()  # a run.json that does not say: one line, before `out` is made
     out.mkdir(parents=True, exist_ok=True)
-    if run.read_kind() == "classification":  # raw sequences in, probabilities out
+    if kind == "classification":  # raw sequences in, probabilities out
         from lstm_app.serving.classify import export_classifier
 
         export_classifier(model, run, formats, out)
