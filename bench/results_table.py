@@ -1,6 +1,6 @@
 """The README's results tables: every shipped config trained in full by `lstm-train`, its test
-MAE and MASE beside those of persistence and seasonal naive on the same windows; a panel's
-mean and median MASE over its series and the share of series it beats each baseline on; a
+MAE and MASE beside those of persistence, seasonal naive, ETS and Theta on the same windows; a
+panel's mean and median MASE over its series and the share of series it beats each baseline on; a
 classifier's test accuracy over seeds 0-4 (mean, std, range) beside its baselines'.
 
     .venv/bin/python bench/results_table.py                   # prints the table
@@ -108,19 +108,24 @@ def table(results: dict[str, tuple[dict, float]]) -> str:
     """The markdown table, one row per config."""
     lines = [
         "| config | target | test windows | MAE | MASE | persistence MAE | persistence MASE "
-        "| seasonal naive MAE (m) | seasonal naive MASE | beats persistence | beats seasonal "
-        "naive | wall time |",
-        "|" + " --- |" * 12,
+        "| seasonal naive MAE (m) | seasonal naive MASE | ETS MAE | ETS MASE | Theta MAE | "
+        "Theta MASE | beats persistence | beats seasonal naive | beats ETS | beats Theta | "
+        "wall time |",
+        "|" + " --- |" * 18,
     ]
     for name, (metrics, seconds) in results.items():
         test, baselines = metrics["test"], metrics["baselines"]
         naive, seasonal = baselines["persistence"], baselines["seasonal_naive"]
+        ets, theta = baselines.get("ets", {}), baselines.get("theta", {})
         lines.append(
             f"| `{name}` | {metrics['target']} | {test['windows']} | {_number(test['mae'])} | "
             f"{_number(test['mase'])} | {_number(naive['mae'])} | {_number(naive['mase'])} | "
             f"{_number(seasonal['mae'])} ({metrics['data']['season_length']}) | "
-            f"{_number(seasonal['mase'])} | {_beats(test['mae'], naive['mae'])} | "
-            f"{_beats(test['mae'], seasonal['mae'])} | {seconds:.0f} s |"
+            f"{_number(seasonal['mase'])} | {_number(ets.get('mae'))} | "
+            f"{_number(ets.get('mase'))} | {_number(theta.get('mae'))} | "
+            f"{_number(theta.get('mase'))} | {_beats(test['mae'], naive['mae'])} | "
+            f"{_beats(test['mae'], seasonal['mae'])} | {_beats(test['mae'], ets.get('mae'))} | "
+            f"{_beats(test['mae'], theta.get('mae'))} | {seconds:.0f} s |"
         )
     return "\n".join(lines)
 
@@ -129,21 +134,27 @@ def panel_table(results: dict[str, tuple[dict, float]]) -> str:
     """The panels' markdown table, one row per config: mean and median MASE over the series
     for the model and each baseline, and the share of series the model beats them on."""
     lines = [
-        "| config (panel) | target | series | MASE mean | MASE median | persistence MASE "
-        "mean | seasonal naive MASE mean | seasonal naive MASE median | beats persistence on "
-        "| beats seasonal naive on | wall time |",
-        "|" + " --- |" * 11,
+        "| config (panel) | target | series | MASE mean | MASE median | sMAPE % mean | "
+        "persistence MASE mean | seasonal naive MASE mean | ETS MASE mean | ETS sMAPE % | "
+        "Theta MASE mean | Theta sMAPE % | beats seasonal naive on | beats ETS on | "
+        "beats Theta on | wall time |",
+        "|" + " --- |" * 16,
     ]
     for name, (metrics, seconds) in results.items():
         panel = metrics["panel"]
         model, seasonal = panel["model"]["mase"], panel["seasonal_naive"]["mase"]
         wins = {k: "-" if v is None else f"{v:.0%}" for k, v in panel["wins"].items()}
+
+        def mean(name, metric, panel=panel):
+            return _number(((panel.get(name) or {}).get(metric) or {}).get("mean"))
+
         lines.append(
             f"| `{name}` | {metrics['target']} | {metrics['series']['scored']} | "
             f"{_number(model['mean'])} | {_number(model['median'])} | "
-            f"{_number(panel['persistence']['mase']['mean'])} | {_number(seasonal['mean'])} | "
-            f"{_number(seasonal['median'])} | {wins['persistence']} | "
-            f"{wins['seasonal_naive']} | {seconds:.0f} s |"
+            f"{mean('model', 'smape')} | {_number(panel['persistence']['mase']['mean'])} | "
+            f"{_number(seasonal['mean'])} | {mean('ets', 'mase')} | {mean('ets', 'smape')} | "
+            f"{mean('theta', 'mase')} | {mean('theta', 'smape')} | {wins['seasonal_naive']} | "
+            f"{wins.get('ets', '-')} | {wins.get('theta', '-')} | {seconds:.0f} s |"
         )
     return "\n".join(lines)
 

@@ -94,7 +94,8 @@ def test_unknown_layer_key_is_refused():
         (
             "data",
             {"scaler": "robust"},
-            "data.scaler: expected one of: standard, minmax, series, window, window_abs, none",
+            "data.scaler: expected one of: standard, minmax, series, window, window_abs, "
+            "window_last, none",
         ),
         ("data", {"window": {"input_width": 0}}, "data.window.input_width: expected an integer"),
         ("data", {"window": 12}, "data.window: expected a mapping of keys, got 12"),
@@ -594,3 +595,19 @@ def test_a_classification_feature_listed_twice_is_refused():
     cfg["data"]["features"] = ["lpc1", "lpc2", "lpc1"]
     with pytest.raises(ConfigError, match=r"data.features\[2\]: column 'lpc1' is listed twice"):
         config_from_dict(cfg)
+
+
+def test_an_auto_input_width_is_derived_from_the_horizon_and_the_season(tiny_config_file):
+    from lstm_app.config.load import load_config
+    from lstm_app.config.rules import AUTO_HORIZONS
+
+    cfg = load_config(
+        tiny_config_file,
+        ["data.window.input_width=auto", "data.window.horizon=5", "data.season_length=4"],
+    )
+    assert cfg.data.window.input_width == AUTO_HORIZONS * 5  # the horizon is the longer
+    cfg = load_config(
+        tiny_config_file,
+        ["data.window.input_width=auto", "data.window.horizon=2", "data.season_length=12"],
+    )
+    assert cfg.data.window.input_width == AUTO_HORIZONS * 12  # the season is

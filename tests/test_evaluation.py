@@ -189,7 +189,8 @@ def test_summary_reads_well_when_a_baseline_is_exact_on_a_constant_series(tmp_pa
     sentence = next(line for line in summary.splitlines() if line.startswith("The model's"))
     assert sentence == (
         "The model's test MAE is 0.25; persistence's is 0 (a constant series) and seasonal "
-        "naive's is 0 (the series repeats itself each season)."
+        "naive's is 0 (the series repeats itself each season) and ETS's is 0 (its smoothing "
+        "follows the series exactly) and Theta's is 0 (its smoothing follows the series exactly)."
     )
 
 

@@ -209,7 +209,7 @@ def test_static_labels_are_constant_one_hot_inputs():
         assert features[:, 1:].sum(axis=1).tolist() == [2.0] * len(features)  # a state, a purpose
 
 
-def test_a_series_too_short_is_left_out_with_its_reason(tmp_path):
+def test_a_series_too_short_to_train_on_is_still_forecast(tmp_path):
     from lstm_app.data.panel import prepare_panel
 
     frame = pd.read_csv(TOURISM)
@@ -218,8 +218,23 @@ def test_a_series_too_short_is_left_out_with_its_reason(tmp_path):
     path = tmp_path / "short.csv"
     short.to_csv(path, index=False)
     prepared = prepare_panel(_tourism(path=str(path)))
-    assert len(prepared) == 303 and first not in prepared.ids
-    assert prepared.skipped[first].startswith("the train split has 8 of the 24 rows")
+    assert len(prepared) == 304 and prepared.skipped == {}
+    part = prepared.parts[prepared.ids.index(first)]
+    assert part.splits["train"].n_windows == 0  # 8 rows: no window to train on
+    assert part.splits["test"].n_windows == 1  # but its test block is forecast
+
+
+def test_a_series_too_short_for_a_test_window_is_left_out_with_its_reason(tmp_path):
+    from lstm_app.data.panel import prepare_panel
+
+    frame = pd.read_csv(TOURISM)
+    first = frame["series_id"].iloc[0]
+    short = frame[(frame["series_id"] != first) | (frame["date"] >= "2016-01-01")]  # 8 quarters
+    path = tmp_path / "short.csv"
+    short.to_csv(path, index=False)
+    prepared = prepare_panel(_tourism(path=str(path)))
+    assert len(prepared) == 303 and first not in prepared.ids  # nothing before its test block
+    assert prepared.skipped[first].startswith("the test split has 8 of the 8 rows")
 
 
 def test_joined_splits_give_every_window_of_each_series_and_none_across():
@@ -321,7 +336,7 @@ def _panel_config(tmp_path, epochs=3):
     rng = np.random.default_rng(0)
     rows = []
     for k, name in enumerate(["north", "south", "east", "west"]):
-        length = 40 if name != "west" else 10  # west: too short for a test block
+        length = 40 if name != "west" else 3  # west: its test block, nothing before it
         for m in range(length):
             y = 50 + 10 * k + 5 * np.sin(2 * np.pi * m / 12) + rng.normal()
             rows.append({"id": name, "t": f"{2000 + m // 12}-{m % 12 + 1:02d}", "y": round(y, 3)})
@@ -339,7 +354,7 @@ def test_lstm_train_checks_a_panel(tmp_path, capsys):
 
     assert lstm_train.main(["--config", str(_panel_config(tmp_path)), "--check"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("1 series left out: 'west' (the train split has ")
+    assert out[0].startswith("1 series left out: 'west' (the test split has ")
     assert "3 series of" in out[1] and "test 3;" in out[1] and out[1].endswith("nothing written")
 
 

@@ -211,3 +211,67 @@ def test_a_panel_scaled_series_by_series_with_transforms_is_not_exported_yet(tmp
     assert lstm_train.main(["--config", str(path), "--run-dir", str(run), "--quiet"]) == 0
     with pytest.raises(UserInputError, match=r"with data.transforms \['diff'\] is not exported"):
         export_run(run, ["keras"])
+
+
+def test_a_series_shorter_than_a_window_is_forecast_from_a_padded_one(tmp_path, capsys):
+    """A series with fewer rows before its test block than a window's inputs: the run scores it
+    from a window led by copies of its first row (`series.padded`), and lstm-predict forecasts
+    it the same way, saying so in a `padded` column."""
+    config = _config(tmp_path, formats=("keras", "onnx"))
+    frame = pd.read_csv(tmp_path / "panel.csv")
+    short = frame[(frame["id"] != "west") | (frame.groupby("id").cumcount(ascending=False) < 7)]
+    short.to_csv(tmp_path / "panel.csv", index=False)  # west: 4 rows before its 3 to forecast
+    run = tmp_path / "run"
+    assert lstm_train.main(["--config", str(config), "--run-dir", str(run), "--quiet"]) == 0
+    assert "1 series shorter than a window's inputs were forecast" in capsys.readouterr().out
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["series"]["padded"] == {"west": WIDTH - 4}
+    assert metrics["series"]["left_out"] == {}
+    scored = pd.read_csv(run / "series_metrics.csv").set_index("series")
+    assert np.isfinite(scored.loc["west", "model_smape"])
+    recent = short.groupby("id", sort=False).head(-HORIZON)  # up to the test block
+    recent.to_csv(tmp_path / "recent.csv", index=False)
+    table = forecast_csv(load_forecaster(run / "export" / "model.onnx"), tmp_path / "recent.csv")
+    assert table.groupby("series")["padded"].first().to_dict() == {
+        "north": 0,
+        "south": 0,
+        "east": 0,
+        "west": WIDTH - 4,
+    }
+    np.testing.assert_allclose(
+        table["forecast"].to_numpy().reshape(4, HORIZON),
+        _run_forecasts(run, list(LEVELS)),
+        rtol=1e-4,
+    )
+
+
+def test_a_combined_panel_forecasts_with_lstm_predict_what_the_run_scored(tmp_path, capsys):
+    """model.combine: the run's forecasts are the median of the network's, ETS's and Theta's;
+    lstm-predict, given each series up to its test block, forecasts the same numbers."""
+    from lstm_app.data.panel import prepare_panel
+    from lstm_app.evaluation.baselines import forecasts_of
+    from lstm_app.evaluation.combine import combine
+
+    config = _config(tmp_path, formats=("keras",))
+    run = tmp_path / "run"
+    args = ["--config", str(config), "--run-dir", str(run), "--quiet"]
+    assert lstm_train.main([*args, "--set", "model.combine=[ets, theta]"]) == 0
+    out = capsys.readouterr().out
+    assert "(the network alone)" in out and "median of the network's, ETS's, Theta's" in out
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["combine"] == ["ets", "theta"] and "network" in metrics["panel"]
+    cfg = load_config(run / "config.yaml")
+    prepared = prepare_panel(cfg.data, cfg.seed)
+    network = _run_forecasts(run, list(LEVELS)).reshape(4, 1, HORIZON)
+    expected = []
+    for part, values in zip(prepared.parts, network, strict=True):
+        found = forecasts_of(part, part.splits["test"], ("ets", "theta"))
+        expected.append(combine(values, [found["ets"], found["theta"]]))
+    expected = np.concatenate(expected)
+    table = pd.read_csv(run / "series_metrics.csv")
+    assert not np.allclose(table["model_mae"], table["network_mae"])  # the combination differs
+    recent = _write_panel(tmp_path / "recent.csv", drop_last=HORIZON)
+    forecasts = forecast_csv(load_forecaster(run / "export" / "model.keras"), recent)
+    np.testing.assert_allclose(
+        forecasts["forecast"].to_numpy().reshape(4, HORIZON), expected, rtol=1e-4
+    )

@@ -102,7 +102,7 @@ def test_the_readme_names_every_choice(registry):
 
 def test_every_baseline_is_reported():
     """metrics.json, the summary and the plots list the baselines from their registry."""
-    assert BASELINES.names() == ("persistence", "seasonal_naive", "mean")
+    assert BASELINES.names() == ("persistence", "seasonal_naive", "mean", "ets", "theta")
     assert all(b.label and b.style and callable(b.forecast) for _, b in BASELINES.items())
 
 
@@ -112,6 +112,7 @@ CATALOGUES = {
     "TRANSFORM_NAMES": ("lstm_app.data.transforms", TRANSFORMS.names()),
     "FORMAT_NAMES": ("lstm_app.serving.formats", FORMATS.names()),
     "VARIANT_NAMES": ("lstm_app.models.variants", tuple(VARIANTS)),
+    "BASELINE_NAMES": ("lstm_app.evaluation.baselines", BASELINES.names()),
 }
 
 

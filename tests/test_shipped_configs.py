@@ -52,7 +52,7 @@ def test_config_trains_end_to_end(path, tmp_path):
         assert metrics["series"]["scored"] > 0 and "seasonal naive" in done.stdout
         return
     assert metrics["test"]["windows"] > 0
-    assert set(metrics["baselines"]) == {"persistence", "seasonal_naive", "mean"}
+    assert set(metrics["baselines"]) == {"persistence", "seasonal_naive", "mean", "ets", "theta"}
     assert "persistence" in done.stdout and "seasonal naive" in done.stdout
     if path.stem == "pollution":
         assert metrics["data"]["filled"] == {"pm2.5": 2067}

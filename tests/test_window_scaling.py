@@ -32,7 +32,7 @@ def _config(scaler="window", transforms=(), horizon=3, **data):
     return config_from_dict(raw)
 
 
-@pytest.mark.parametrize("kind", ["window", "window_abs"])
+@pytest.mark.parametrize("kind", ["window", "window_abs", "window_last"])
 def test_numpy_and_keras_ops_compute_the_same_statistics(kind):
     rng = np.random.default_rng(0)
     values = rng.normal(5, 3, size=(7, 10, 3))
@@ -46,6 +46,11 @@ def test_numpy_and_keras_ops_compute_the_same_statistics(kind):
     if kind == "window":
         np.testing.assert_allclose(loc[0, 0], values[0].mean(axis=0))
         np.testing.assert_allclose(scale[0, 0], values[0].std(axis=0))
+    elif kind == "window_last":  # moves from the last value, in steps of the window's naive error
+        np.testing.assert_allclose(loc[0, 0], values[0, -1])
+        np.testing.assert_allclose(scale[0, 0], np.abs(np.diff(values[0], axis=0)).mean(axis=0))
+        assert np.all(scale[1] == 4.0) and np.all(loc[1] == 4.0)  # flat: its level
+        return
     else:
         assert not loc.any()
         np.testing.assert_allclose(scale[0, 0], np.abs(values[0]).mean(axis=0))
@@ -68,7 +73,7 @@ def test_only_marked_columns_are_scaled():
     np.testing.assert_array_equal(scaled[0, :, 1], 1.0)
 
 
-@pytest.mark.parametrize("scaler", ["window", "window_abs"])
+@pytest.mark.parametrize("scaler", ["window", "window_abs", "window_last"])
 def test_the_dataset_gives_the_windows_scaled_as_numpy_does(scaler):
     data = prepare_data(_config(scaler).data)
     split = data.splits["train"]
@@ -82,6 +87,9 @@ def test_the_dataset_gives_the_windows_scaled_as_numpy_does(scaler):
     if scaler == "window":
         np.testing.assert_allclose(first.mean(axis=1), 0, atol=1e-5)
         np.testing.assert_allclose(first.std(axis=1), 1, rtol=1e-4)
+    elif scaler == "window_last":  # the last input 0, the mean step 1
+        np.testing.assert_allclose(first[:, -1], 0, atol=1e-5)
+        np.testing.assert_allclose(np.abs(np.diff(first, axis=1)).mean(axis=1), 1, rtol=1e-4)
     else:
         np.testing.assert_allclose(np.abs(first).mean(axis=1), 1, rtol=1e-5)
 
@@ -109,7 +117,7 @@ def test_a_series_scaled_by_a_constant_gets_the_same_scaled_windows():
         np.testing.assert_allclose(got, expected, rtol=1e-3, atol=1e-4)
 
 
-@pytest.mark.parametrize("scaler", ["window", "window_abs"])
+@pytest.mark.parametrize("scaler", ["window", "window_abs", "window_last"])
 def test_the_serving_graph_gives_the_run_forecasts(tmp_path, scaler):
     cfg = _config(scaler, ("diff",))
     result = train(cfg, tmp_path / "run", verbose=0)

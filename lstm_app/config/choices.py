@@ -6,6 +6,7 @@ Choices implemented above the config are named here and implemented there; each 
 checks, when it is imported, that it implements exactly these names, in this order:
 
     TRANSFORM_NAMES   lstm_app.data.transforms.TRANSFORMS   (data.transforms)
+    BASELINE_NAMES    lstm_app.evaluation.baselines.BASELINES (evaluation.baselines)
     FORMAT_NAMES      lstm_app.serving.formats.FORMATS      (export.formats)
     VARIANT_NAMES     lstm_app.models.variants.VARIANTS     (a gate_lstm layer's variant)
 
@@ -18,6 +19,11 @@ from lstm_app.registry import Registry
 
 # target transforms (lstm_app.data.transforms), in the order messages list them
 TRANSFORM_NAMES = ("log", "diff", "seasonal_diff")
+
+# forecast baselines (lstm_app.evaluation.baselines.BASELINES), in report order
+BASELINE_NAMES = ("persistence", "seasonal_naive", "mean", "ets", "theta")
+# the statistical ones, which a forecaster may combine with its own (model.combine)
+COMBINABLE = ("ets", "theta")
 
 # export formats (lstm_app.serving.formats), in the order the CLI lists them
 FORMAT_NAMES = ("keras", "saved_model", "onnx", "tflite")

@@ -27,7 +27,9 @@ class WindowConfig:
     # limits (here and below) guard against absurd values (a typo, 1e23) that would hang or
     # exhaust memory before any check on the data; each is far above any sensible run.
     # A million steps in: a year of minutes, more than a recurrent layer can learn through.
-    input_width: int = bounded(12, ge=1, le=limit(1_000_000))  # time steps the model sees
+    # time steps the model sees; auto: derived from the horizon and the season
+    # (lstm_app.config.rules.auto_input_width), so a recipe adapts to a new panel
+    input_width: int | Literal["auto"] = bounded(12, ge=1, le=limit(1_000_000))
     # time steps it predicts, right after the input; one output unit each, so at most the
     # output layer's MAX_UNITS
     horizon: int = bounded(1, ge=1, le=limit(MAX_UNITS))
@@ -138,8 +140,11 @@ class DataConfig:
     window: WindowConfig = field(default_factory=WindowConfig)
     split: SplitConfig = field(default_factory=SplitConfig)
     # fitted on the train split only; series: each series of a panel by its own train part
-    # (one series: as standard); window, window_abs: each window by its own statistics
-    scaler: Literal["standard", "minmax", "series", "window", "window_abs", "none"] = "standard"
+    # (one series: as standard); window, window_abs, window_last: each window by its own
+    # statistics (lstm_app.data.window_scaling)
+    scaler: Literal[
+        "standard", "minmax", "series", "window", "window_abs", "window_last", "none"
+    ] = "standard"
     # quantile levels forecast and scored, strictly increasing in (0, 1), e.g. [0.1, 0.5, 0.9]
     quantiles: tuple[float, ...] = ()
     sine: SineConfig = field(default_factory=SineConfig)  # used when source is sine
@@ -304,8 +309,9 @@ class DataConfig:
             raise ConfigError(
                 ("scaler",),
                 f"{self.scaler} scales one series; a panel (data.series_id) takes series (each "
-                "series by its own train part's mean and std), window or window_abs (each "
-                "window by its own statistics, inside the exported model) or none",
+                "series by its own train part's mean and std), window, window_abs or "
+                "window_last (each window by its own statistics, inside the exported model) or "
+                "none",
             )
         ids = (self.series_id,) if isinstance(self.series_id, str) else self.series_id
         if not ids:

@@ -7,8 +7,8 @@ Keras class by import path (`keras.layers.LSTM`), resolved when the model is bui
 from dataclasses import dataclass, field
 from typing import Literal
 
-from lstm_app.config.choices import VARIANT_NAMES
-from lstm_app.config.validate import bounded, limit
+from lstm_app.config.choices import COMBINABLE, VARIANT_NAMES
+from lstm_app.config.validate import bounded, choice, limit
 from lstm_app.errors import ConfigError
 from lstm_app.registry import Registry
 
@@ -129,12 +129,35 @@ RECURRENT_TYPES = tuple(name for name, kind in LAYER_TYPES.items() if kind.recur
 
 
 @dataclass(frozen=True)
+class EnsembleConfig:
+    """`members` copies of the stacked layers, each with its own initial weights, trained side
+    by side on the same batches (each on its own loss) and forecasting as one model: the
+    median of their forecasts (`lstm_app.models.ensemble`). Member i sees the last
+    `lookbacks[i % len(lookbacks)]` share of the input window (N-BEATS's lookback ensemble)."""
+
+    members: int = bounded(1, ge=1, le=limit(100))  # 1: one model, no ensemble
+    lookbacks: tuple[float, ...] = (1.0,)  # shares of data.window.input_width, each in (0, 1]
+
+    def _finish(self):
+        if not self.lookbacks:
+            raise ConfigError(("lookbacks",), "expected at least one share, e.g. [1.0]")
+        for i, share in enumerate(self.lookbacks):
+            if not 0 < share <= 1:
+                raise ConfigError(("lookbacks", i), f"expected a share in (0, 1], got {share}")
+        return self
+
+
+@dataclass(frozen=True)
 class ModelConfig:
     """The stacked layers, in order, after an input of shape `(None, n_features)`."""
 
     layers: tuple[object, ...] = field(metadata={"by_type": LAYER_TYPES})  # see LAYER_TYPES
     # each static label column (data.static) as a learnt vector of this size; None: one-hot
     static_embedding: int | None = bounded(None, ge=1, le=limit(10_000))
+    ensemble: EnsembleConfig = field(default_factory=EnsembleConfig)
+    # statistical forecasts combined with the network's: each forecast is the median of the
+    # network's and theirs (the M4 lesson); [] the network's alone (lstm_app.evaluation.combine)
+    combine: tuple[str, ...] = choice((), COMBINABLE, unique=True)
 
     def _finish(self):
         if not any(layer.type in RECURRENT_TYPES for layer in self.layers):

@@ -6,7 +6,7 @@ where the run is recorded (`TrackingConfig`); and the quantile levels an interva
 from dataclasses import dataclass, field
 from typing import Literal
 
-from lstm_app.config.choices import FORMAT_NAMES
+from lstm_app.config.choices import BASELINE_NAMES, FORMAT_NAMES
 from lstm_app.config.validate import bounded, choice, limit, unique
 from lstm_app.errors import ConfigError
 
@@ -61,6 +61,9 @@ class EvaluationConfig:
 
     backtest: BacktestConfig = field(default_factory=BacktestConfig)
     intervals: IntervalsConfig = field(default_factory=IntervalsConfig)
+    # the forecasts the model is compared with (lstm_app.evaluation.baselines); ets and theta
+    # (statsforecast's AutoETS and AutoTheta) cost about 0.05 s per series each
+    baselines: tuple[str, ...] = choice(BASELINE_NAMES, BASELINE_NAMES, unique=True)
 
 
 # --------------------------------------------------------------------------------------------

@@ -25,6 +25,16 @@ if TYPE_CHECKING:  # for annotations only (the schema imports this module)
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
+AUTO_HORIZONS = 2  # data.window.input_width: auto looks back this many horizons (or seasons)
+
+
+def auto_input_width(horizon: int, season_length: int) -> int:
+    """`data.window.input_width: auto`: `AUTO_HORIZONS` horizons or as many seasons, the
+    longer (N-BEATS looks back 2-7 horizons; chosen on the development panels' validation
+    blocks, bench/panels.py)."""
+    return AUTO_HORIZONS * max(horizon, season_length)
+
+
 def finish(cfg) -> "Config":
     """`cfg` checked across its sections (`Config._finish`), completed: the default loss of its
     task, and the output layer's units (`auto`, or 1 given a horizon) one per forecast step."""
@@ -34,11 +44,30 @@ def finish(cfg) -> "Config":
             f"expected letters, digits, '.', '_' or '-' (starting with a letter or digit), "
             f"got {cfg.name!r}",
         )
+    window = cfg.data.window
+    if window.input_width == "auto":
+        if cfg.task == "classification":
+            raise ConfigError(
+                ("data", "window", "input_width"), "auto is for forecasts; give a number"
+            )
+        width = auto_input_width(window.horizon, cfg.data.season_length)
+        window = dataclasses.replace(window, input_width=width)
+        cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, window=window))
     loss = cfg.training.loss or DEFAULT_LOSS[cfg.task]
     if loss != cfg.training.loss:
         cfg = dataclasses.replace(cfg, training=dataclasses.replace(cfg.training, loss=loss))
     if run_kind(cfg) == "classification":
+        if cfg.model.ensemble.members > 1:
+            raise ConfigError(
+                ("model", "ensemble", "members"), "ensembles forecasters; a classifier takes 1"
+            )
         return finish_classification(cfg)
+    if cfg.model.ensemble.members > 1 and loss in DISTRIBUTION_LOSSES:
+        raise ConfigError(
+            ("model", "ensemble", "members"),
+            f"the median of point forecasts; training.loss {loss} forecasts a distribution "
+            "(not ensembled yet): set members: 1 or a point loss",
+        )
     if cfg.data.label is not None:
         raise ConfigError(("data", "label"), "classifies sequences: set task: classification")
     if loss == "cross_entropy":
@@ -191,6 +220,18 @@ def finish_classification(cfg) -> "Config":
 def check_panel_run(cfg) -> None:
     """What a panel run (`data.series_id`, read whole or as a stream) does not do yet (issue
     15, in progress)."""
+    if cfg.model.combine and run_kind(cfg) != "panel":
+        raise ConfigError(
+            ("model", "combine"),
+            "combines a panel's forecasts (data.series_id, read whole) with statistical ones; "
+            "not yet for this run: set it to []",
+        )
+    if cfg.model.combine and cfg.training.loss in DISTRIBUTION_LOSSES:
+        raise ConfigError(
+            ("model", "combine"),
+            f"combines point forecasts; training.loss {cfg.training.loss} forecasts a "
+            "distribution (not combined yet): set it to []",
+        )
     if run_kind(cfg) not in PANEL_KINDS:
         return
     panel = "not yet with data.series_id (a panel run)"

@@ -172,6 +172,12 @@ def static_columns(static: dict[str, tuple[str, ...]], n_series: int, categories
     return tuple(names), np.concatenate(blocks, axis=1).astype(np.float32)
 
 
+# a panel's series is kept when its test block can be forecast: one that is too short to give
+# a train or validation window adds none, and is forecast by the model the others trained (one
+# with fewer rows before its test block than a window's inputs, from a padded window)
+PANEL_REQUIRED = ("test",)
+
+
 def prepare_panel(
     data: DataConfig, seed: int = 0, panel: Panel | None = None, categories=None
 ) -> PreparedPanel:
@@ -179,13 +185,15 @@ def prepare_panel(
     transforms, splits by `data.split`, scalers fitted on its train part), the static labels
     appended as one-hot inputs (of `categories`, `{column: labels}`, when given: a shard's
     series among those of every shard). A series that cannot be prepared (too short for a
-    window in a split, a log of a non-positive value...) is left out, with the reason;
+    test window, a log of a non-positive value...) is left out, with the reason;
     DataError if none is left."""
     panel = panel or read_panel(data)
     kept, parts, skipped = [], [], {}
     for i, (series_id, series) in enumerate(zip(panel.ids, panel.series, strict=True)):
         try:
-            parts.append(prepare_data(data, seed, series=series))
+            parts.append(
+                prepare_data(data, seed, series=series, require=PANEL_REQUIRED, pad_test=True)
+            )
             kept.append(i)
         except DataError as err:
             skipped[series_id] = without_source(err)

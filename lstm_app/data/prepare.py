@@ -12,7 +12,8 @@ split boundary (`lstm_app.data.windows`).
 """
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from functools import partial
 
 import numpy as np
 
@@ -82,7 +83,8 @@ class Scaler:
             offset, scale = np.zeros(values.shape[1]), np.ones(values.shape[1])
         else:
             raise ValueError(
-                f"kind must be standard, series, minmax, none, window or window_abs, got {kind!r}"
+                f"kind must be standard, series, minmax, none, {', '.join(WINDOW_SCALERS)}, "
+                f"got {kind!r}"
             )
         scale = np.where(scale > 0, scale, 1.0)
         if passthrough is not None:
@@ -129,6 +131,9 @@ class SplitData:
             by its own statistics (`features` and `target` are then unscaled); else None.
         series_windows: with `starts`, how many of them each series has, in order (their
             starts come series by series); None: one series.
+        padded: rows led by copies of the series' first row, not observed, so that a series
+            shorter than a window's inputs is forecast (`prepare_data(pad_test=True)`); its
+            `first_row` is then negative by as many.
     """
 
     name: str
@@ -143,6 +148,7 @@ class SplitData:
     starts: np.ndarray | None = None
     window_scaling: WindowScaling | None = None
     series_windows: np.ndarray | None = None
+    padded: int = 0
 
     @property
     def n_windows(self) -> int:
@@ -208,6 +214,10 @@ class PreparedData(WindowFeed):
             when built by hand); `lstm_app.pipeline.train` refuses data of another config.
         transform_choice: what `data.transforms: auto` chose and why (set by
             `lstm_app.jobs.series`); None without auto.
+        baselines: the baselines its forecasts are compared with (`evaluation.baselines`,
+            set by the job); None: all of them.
+        memo: what is computed once per series and asked for again (the baselines'
+            forecasts, `lstm_app.evaluation.baselines`); not part of its identity.
 
     It feeds its own training (`WindowFeed`): its train split's windows, batched.
     """
@@ -221,6 +231,8 @@ class PreparedData(WindowFeed):
     season_length: int
     prepared_from: dict | None = None
     transform_choice: TransformChoice | None = None
+    baselines: tuple[str, ...] | None = None
+    memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def n_features(self) -> int:
@@ -296,6 +308,8 @@ def encode_features(series: TimeSeries, model_target: np.ndarray, train_rows: sl
 def _check_spread(values: np.ndarray, names, source: str, role: str) -> None:
     """DataError if a column of `values` `(time, columns)` varies, but by less than
     `MIN_SPREAD`: scaling it would underflow, and float32 could not tell its values apart."""
+    if len(values) == 0:
+        return
     spread = np.ptp(values, axis=0)
     narrow = np.flatnonzero((spread > 0) & (spread < MIN_SPREAD))
     if len(narrow):
@@ -307,8 +321,22 @@ def _check_spread(values: np.ndarray, names, source: str, role: str) -> None:
         )
 
 
+def _led(values: np.ndarray, fill=None, *, rows: slice, pad: int) -> np.ndarray:
+    """`values[rows]` led by `pad` copies of its first row (or of `fill`)."""
+    values = values[rows]
+    if not pad:
+        return values
+    first = values[:1] if fill is None else np.full_like(values[:1], fill)
+    return np.concatenate([np.repeat(first, pad, axis=0), values])
+
+
 def prepare_data(
-    data: DataConfig, seed: int = 0, bounds=None, series: TimeSeries | None = None
+    data: DataConfig,
+    seed: int = 0,
+    bounds=None,
+    series: TimeSeries | None = None,
+    require=("train", "val", "test"),
+    pad_test: bool = False,
 ) -> PreparedData:
     """Loads, cleans, encodes, transforms, splits and scales the series of `data`.
 
@@ -318,6 +346,11 @@ def prepare_data(
         bounds: `{"train": (start, stop), "val": .., "test": ..}` row ranges to use instead
             of `data.split` (backtesting).
         series: the series of `data`, if already loaded.
+        require: the splits that must hold a window (a panel's series needs only its test
+            block: a short series is forecast by the model the others trained).
+        pad_test: a test block with fewer rows before it than `input_width` (but one) is
+            forecast from a window led by copies of the series' first row (not observed):
+            every series of a panel gets a forecast (`SplitData.padded` says how many rows).
 
     The splits are cut from the whole series, so the test windows are the same whatever the
     transforms; the first rows that the transforms leave undefined (one for `diff`, a season
@@ -350,8 +383,12 @@ def prepare_data(
             start, stop = bounds[name]
             bounds[name] = (max(start - width, 0), stop)
     bounds = {name: (max(start, lag), max(stop, lag)) for name, (start, stop) in bounds.items()}
+    pads = dict.fromkeys(bounds, 0)
+    start, stop = bounds["test"]
+    if pad_test and start == lag and horizon < stop - start < width + horizon:
+        pads["test"] = width + horizon - (stop - start)
     for name, (start, stop) in bounds.items():
-        if count_windows(stop - start, width, horizon) == 0:
+        if name in require and count_windows(stop - start + pads[name], width, horizon) == 0:
             taken = f" once data.transforms take the first {lag}" if lag else ""
             raise DataError(
                 f"{series.source}: the {name} split has {stop - start} of the {len(series)} "
@@ -360,6 +397,12 @@ def prepare_data(
                 f"window or a larger data.split.{name}"
             )
     train_rows = slice(*bounds["train"])
+    if bounds["train"][1] - bounds["train"][0] < 2 and data.scaler not in WINDOW_SCALERS:
+        raise DataError(
+            f"{series.source}: the train split has {bounds['train'][1] - bounds['train'][0]} of "
+            f"the {len(series)} rows; data.scaler {data.scaler} needs at least 2 to scale the "
+            "series (data.scaler: window scales each window by its own rows)"
+        )
     features, names, passthrough = encode_features(series, pipeline.transformed, train_rows)
     _check_spread(features[train_rows], names, series.source, "input")
     _check_spread(
@@ -376,15 +419,18 @@ def prepare_data(
     )
     splits = {}
     for name, (start, stop) in bounds.items():
-        rows = slice(start, stop)
+        rows, pad = slice(start, stop), pads[name]
+        led = partial(_led, rows=rows, pad=pad)
+
         splits[name] = SplitData(
             name=name,
-            features=scaled_features[rows],
-            target=scaled_target[rows],
-            raw_target=series.target[rows],
-            times=series.times[rows],
-            observed=series.observed[rows],
-            first_row=start,
+            features=led(scaled_features),
+            target=led(scaled_target),
+            raw_target=led(series.target),
+            times=led(series.times),
+            observed=led(series.observed, False),
+            first_row=start - pad,
+            padded=pad,
             input_width=width,
             horizon=horizon,
             window_scaling=window_scaling,

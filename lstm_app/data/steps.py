@@ -97,7 +97,8 @@ def best_step(times: np.ndarray):
             warnings.simplefilter("ignore")
             regular = pd.infer_freq(pd.DatetimeIndex(times))  # every row one step apart
         if regular is not None:
-            return pd.tseries.frequencies.to_offset(regular), times, np.ones(len(times), bool)
+            offset = canonical(pd.tseries.frequencies.to_offset(regular))
+            return offset, times, np.ones(len(times), bool)
     elif np.all(np.diff(times) == times[1] - times[0]):
         return int(times[1] - times[0]), times, np.ones(len(times), bool)
     limit = GRID_LIMIT * len(times) + 1000
@@ -233,6 +234,17 @@ def insert_steps(columns: dict, times, lines, found: np.ndarray, grid: np.ndarra
         out[name] = full
     next_row = np.searchsorted(found, np.arange(len(grid)))
     return out, grid, lines[next_row]
+
+
+def canonical(offset):
+    """One name per quarterly step, whatever pandas' version infers: quarters starting in
+    January, April, July and October are `QS-JAN` (pandas 2 says `QS-OCT`), quarters ending in
+    March, June, September and December `QE-DEC`; other offsets as they are."""
+    if isinstance(offset, pd.offsets.QuarterBegin):
+        return pd.offsets.QuarterBegin(offset.n, startingMonth=(offset.startingMonth - 1) % 3 + 1)
+    if isinstance(offset, pd.offsets.QuarterEnd):
+        return pd.offsets.QuarterEnd(offset.n, startingMonth=(offset.startingMonth - 1) % 3 + 10)
+    return offset
 
 
 def infer_frequency(times: np.ndarray) -> str | None:

@@ -28,8 +28,11 @@ def _to_datetime(text: pd.Series, time_format: str | None, path: Path) -> pd.Ser
     kwargs = {} if time_format is None else {"format": time_format}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "could not infer format": parsed per cell
+        warnings.simplefilter("ignore", FutureWarning)  # pandas 2: mixed offsets give objects
         try:
             times = pd.to_datetime(text, errors="coerce", **kwargs)
+            if times.dtype == object:  # pandas 2: mixed offsets (pandas 3 raises ValueError)
+                raise ValueError("mixed offsets")
         except ValueError:  # mixed offsets, such as +01:00 then +02:00: convert to UTC
             try:
                 times = pd.to_datetime(text, errors="coerce", utc=True, **kwargs)

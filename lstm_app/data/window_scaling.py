@@ -14,6 +14,9 @@ which the model sees, so a forecast is turned back with what is known at its ori
 
     window       loc = the window's mean, scale = its standard deviation
     window_abs   loc = 0, scale = the window's mean absolute value (DeepAR's scale)
+    window_last  loc = the window's last value, scale = its mean absolute step-to-step change:
+                 the forecast is learnt as moves from the last value in units of the window's
+                 own naive error (as MASE counts them)
 
 A flat window (standard deviation below `FLAT` times its mean absolute value) is scaled by its
 mean absolute value instead, and a window of zeros by 1, so no window divides by (nearly) 0.
@@ -26,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-WINDOW_SCALERS = ("window", "window_abs")
+WINDOW_SCALERS = ("window", "window_abs", "window_last")
 FLAT = 1e-4  # a window whose spread is below this share of its level counts as flat
 
 
@@ -39,6 +42,9 @@ def window_statistics(values, kind: str, xp=np):
     fallback = xp.where(level > 0, level, xp.ones_like(level))
     if kind == "window_abs":
         return xp.zeros_like(level), fallback
+    if kind == "window_last":
+        steps = xp.mean(xp.abs(values[:, 1:, :] - values[:, :-1, :]), axis=1, keepdims=True)
+        return values[:, -1:, :], xp.where(steps > FLAT * level, steps, fallback)
     loc = xp.mean(values, axis=1, keepdims=True)
     spread = xp.sqrt(xp.mean(xp.square(values - loc), axis=1, keepdims=True))
     return loc, xp.where(spread > FLAT * level, spread, fallback)

@@ -12,6 +12,8 @@ baselines on its own test windows; the summary gives the mean and standard devia
 the folds of each metric, for the model and for each baseline.
 """
 
+from dataclasses import replace
+
 import numpy as np
 
 from lstm_app.config.schema import Config, SplitConfig
@@ -87,6 +89,7 @@ def run_backtest(cfg: Config, data: PreparedData, last_report: dict, forecast_fo
             fold, report = data, last_report
         else:
             fold = prepare_data(cfg.data, cfg.seed, bounds=bounds)
+            fold = replace(fold, baselines=tuple(cfg.evaluation.baselines))
             report = metrics_report(fold, {"test": forecast_fold(fold)})
         train, test = fold.splits["train"], fold.splits["test"]
         results.append(

@@ -198,10 +198,10 @@ def baseline_quantiles(data: PreparedData, levels) -> dict[str, np.ndarray]:
     test forecasts plus the quantiles at `levels` of its own residuals on the train windows,
     step by step; a baseline left out of the train or test windows is left out."""
     train, test = data.splits["train"], data.splits["test"]
-    train_forecasts = baseline_forecasts(data, train)
+    train_forecasts = baseline_forecasts(data, train, INTERVAL_BASELINES)
     train_actual = train.raw_target_windows()[train.scored()]
     quantiles = {}
-    for name, values in baseline_forecasts(data, test).items():
+    for name, values in baseline_forecasts(data, test, INTERVAL_BASELINES).items():
         if name in INTERVAL_BASELINES and name in train_forecasts:
             residuals = train_actual - train_forecasts[name][train.scored()]
             quantiles[name] = values[..., None] + residual_quantiles(residuals, levels)

@@ -39,7 +39,7 @@ def series_points(part: PreparedData, forecast: np.ndarray, split_name="test") -
         forecast: `(windows, horizon)` the model's forecasts of the split's windows.
     """
     split = part.splits[split_name]
-    naive = baseline_forecasts(part, split).get("seasonal_naive")
+    naive = baseline_forecasts(part, split, ("seasonal_naive",)).get("seasonal_naive")
     return pd.DataFrame(
         {
             "time": forecast_steps(split.target_times()),

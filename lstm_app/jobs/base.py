@@ -20,7 +20,7 @@ TensorFlow when imported (its training and inference import it when they run), s
 
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -121,6 +121,15 @@ class Job:
         """`lstm-compare`'s markdown table of finished runs of this kind
         (`lstm_app.evaluation.compare.Run`)."""
         raise NotImplementedError
+
+
+def with_baselines(cfg: Config, data):
+    """`data` (a PreparedData, or a panel of them in `parts`) to be compared with the baselines
+    `cfg.evaluation.baselines` names (`PreparedData.baselines`)."""
+    names = tuple(cfg.evaluation.baselines)
+    if hasattr(data, "parts"):
+        return replace(data, parts=tuple(replace(part, baselines=names) for part in data.parts))
+    return replace(data, baselines=names)
 
 
 def run_quantile_levels(cfg: Config) -> list[float] | None:

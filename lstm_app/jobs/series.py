@@ -23,7 +23,7 @@ from lstm_app.data.prepare import (
 from lstm_app.data.times import time_text
 from lstm_app.errors import UserInputError
 from lstm_app.evaluation.backtest import check_folds, run_backtest
-from lstm_app.evaluation.baselines import BASELINES
+from lstm_app.evaluation.baselines import BASELINES, NOT_RUN
 from lstm_app.evaluation.compare import Run
 from lstm_app.evaluation.intervals import interval_report
 from lstm_app.evaluation.metrics import forecast_table, metrics_report
@@ -36,7 +36,7 @@ from lstm_app.evaluation.report import (
     table_head,
     where_lines,
 )
-from lstm_app.jobs.base import Job, run_quantile_levels
+from lstm_app.jobs.base import Job, run_quantile_levels, with_baselines
 from lstm_app.runs.rundir import RunDir
 
 AUTO_CHOICE = "transforms_auto"  # run.json: what data.transforms: auto chose, and the scores
@@ -98,6 +98,7 @@ class SeriesJob(Job):
         from lstm_app.training.trainer import forecast_fold
 
         batch_size = cfg.training.batch_size
+        data = with_baselines(cfg, data)
         forecasts = {name: forecast(model, data, data.splits[name], batch_size) for name in SPLITS}
         metrics, bands = metrics_report(data, forecasts), {}
         levels = run_quantile_levels(cfg)
@@ -251,6 +252,8 @@ def _baseline_label(name: str, season_length: int) -> str:
 EXACT = {  # why a baseline can forecast the test split without error
     "persistence": "a constant series",
     "seasonal naive": "the series repeats itself each season",
+    "ETS": "its smoothing follows the series exactly",
+    "Theta": "its smoothing follows the series exactly",
 }
 
 
@@ -305,13 +308,19 @@ def run_summary(metrics: dict, data: PreparedData, run: RunDir) -> str:
     lines.append(f"  {'':<22} {'MAE':>9} {'RMSE':>9} {'MASE':>7} {'sMAPE %':>8}")
     rows = {"model": metrics["test"]}
     for name in BASELINES:
-        rows[_baseline_label(name, data.season_length)] = metrics["baselines"][name]
+        if metrics["baselines"][name].get("note") != NOT_RUN:
+            rows[_baseline_label(name, data.season_length)] = metrics["baselines"][name]
     for label, m in rows.items():
         lines.append(
             f"  {label:<22} {number_text(m['mae']):>9} {number_text(m['rmse']):>9} "
             f"{number_text(m['mase']):>7} {number_text(m['smape']):>8}"
         )
-    compared = ["persistence", "seasonal_naive"] if data.season_length > 1 else ["persistence"]
+    compared = [
+        name
+        for name in ("persistence", "seasonal_naive", "ets", "theta")
+        if name != "seasonal_naive" or data.season_length > 1
+    ]
+    compared = [name for name in compared if metrics["baselines"][name].get("note") != NOT_RUN]
     maes = {BASELINES[name].label: metrics["baselines"][name]["mae"] for name in compared}
     lines.append(
         _compare_sentence(
@@ -339,7 +348,8 @@ def run_summary(metrics: dict, data: PreparedData, run: RunDir) -> str:
 def single_table(runs: list[Run]) -> str:
     header = (
         "| run | target | horizon | test windows | MAE | RMSE | MASE | sMAPE % | "
-        "persistence MAE | persistence MASE | seasonal naive MAE (m) | seasonal naive MASE |"
+        "persistence MAE | persistence MASE | seasonal naive MAE (m) | seasonal naive MASE | "
+        "ETS MASE | Theta MASE |"
     )
     lines = table_head(header)
     n = number_text
@@ -352,7 +362,8 @@ def single_table(runs: list[Run]) -> str:
             f"{run.config['data']['window']['horizon']} | {test['windows']} | "
             f"{n(test['mae'])} | {n(test['rmse'])} | {n(test['mase'])} | {n(test['smape'])} | "
             f"{n(naive['mae'])} | {n(naive['mase'])} | {n(seasonal['mae'])} ({season}) | "
-            f"{n(seasonal['mase'])} |"
+            f"{n(seasonal['mase'])} | {n(baselines.get('ets', {}).get('mase'))} | "
+            f"{n(baselines.get('theta', {}).get('mase'))} |"
         )
     return "\n".join(lines)
 

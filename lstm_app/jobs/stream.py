@@ -13,7 +13,7 @@ import pandas as pd
 from lstm_app.config.schema import Config
 from lstm_app.data.panel import panel_scalers, prepare_panel
 from lstm_app.data.shards import ShardedPanel, scan_shards
-from lstm_app.evaluation.panel import panel_summary
+from lstm_app.evaluation.panel import panel_summary, versus
 from lstm_app.evaluation.panel_plots import (
     draw_panel_forecast,
     history_total,
@@ -23,8 +23,8 @@ from lstm_app.evaluation.panel_plots import (
     sum_by_time,
 )
 from lstm_app.evaluation.plots import plot_loss
-from lstm_app.jobs.base import Job
-from lstm_app.jobs.panel import PanelJob, panel_run_summary, score_panel
+from lstm_app.jobs.base import Job, with_baselines
+from lstm_app.jobs.panel import COMPARED, PanelJob, panel_run_summary, score_panel
 from lstm_app.runs.rundir import RunDir
 
 
@@ -57,6 +57,7 @@ class StreamJob(Job):
         table = pd.concat(tables, ignore_index=True)
         metrics = {
             "panel": panel_summary(table),
+            "versus": {"test": versus(table, COMPARED)},
             "series": {"scored": len(table), "left_out": skipped, "shards": len(data.paths)},
             "data": {**reports[0]["data"], "inputs": list(data.feature_names)},
         }
@@ -86,7 +87,8 @@ class StreamJob(Job):
     def _shard(cfg: Config, data: ShardedPanel, path):
         """One shard prepared as a panel in memory, its static labels one-hot over every
         shard's."""
-        return prepare_panel(replace(cfg.data, path=path), cfg.seed, categories=data.static)
+        shard = prepare_panel(replace(cfg.data, path=path), cfg.seed, categories=data.static)
+        return with_baselines(cfg, shard)
 
     def run_summary(self, result) -> str:
         return panel_run_summary(result.metrics, result.run)

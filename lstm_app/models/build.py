@@ -14,6 +14,7 @@ import dataclasses
 import keras
 
 from lstm_app.config.schema import LAYER_TYPES, Config, ModelConfig
+from lstm_app.models.ensemble import build_ensemble, lookback_steps
 from lstm_app.models.heads import GaussianHead, QuantileHead
 from lstm_app.models.static import StaticEmbedding, static_sizes
 from lstm_app.registry import load_object
@@ -29,7 +30,7 @@ def build_layer(layer_config) -> keras.layers.Layer:
     return layer_class(**arguments)
 
 
-def build_sequential(model: ModelConfig, n_features: int) -> keras.Sequential:
+def build_sequential(model: ModelConfig, n_features: int, name=None) -> keras.Sequential:
     """The stacked model, not compiled: inputs `(batch, time, n_features)` -> forecasts
     `(batch, horizon)`.
 
@@ -37,17 +38,29 @@ def build_sequential(model: ModelConfig, n_features: int) -> keras.Sequential:
     any length.
     """
     layers = [build_layer(layer) for layer in model.layers]
-    return keras.Sequential([keras.Input(shape=(None, n_features)), *layers])
+    return keras.Sequential([keras.Input(shape=(None, n_features)), *layers], name=name)
 
 
-def build_model(cfg: Config, feature_names) -> keras.Sequential:
-    """The model of `cfg` for inputs named `feature_names`, not compiled: `build_sequential`,
+def build_model(cfg: Config, feature_names) -> keras.Model:
+    """The model of `cfg` for inputs named `feature_names`, not compiled: `build_single`, or
+    with `model.ensemble.members` above 1 an ensemble of them (`lstm_app.models.ensemble`)."""
+    ensemble = cfg.model.ensemble
+    if ensemble.members == 1:
+        return build_single(cfg, feature_names)
+    steps = lookback_steps(cfg.data.window.input_width, ensemble.lookbacks, ensemble.members)
+    return build_ensemble(
+        lambda name: build_single(cfg, feature_names, name), len(feature_names), steps
+    )
+
+
+def build_single(cfg: Config, feature_names, name=None) -> keras.Sequential:
+    """One model of `cfg` for inputs named `feature_names`, not compiled: `build_sequential`,
     led by a `StaticEmbedding` of the static labels' one-hot columns when
     `model.static_embedding` is set, and ended by a distribution head (`distribution_head`)
     when `training.loss` is `quantile` or `gaussian`."""
     dim, head = cfg.model.static_embedding, distribution_head(cfg)
     if dim is None and head is None:
-        return build_sequential(cfg.model, len(feature_names))
+        return build_sequential(cfg.model, len(feature_names), name)
     configs = list(cfg.model.layers)
     if head is not None:  # the output layer gives every step's quantiles (or mean and scale)
         out = cfg.model.output_layer_index()
@@ -58,7 +71,7 @@ def build_model(cfg: Config, feature_names) -> keras.Sequential:
         layers.insert(0, StaticEmbedding(static_sizes(feature_names, cfg.data.static), dim))
     if head is not None:
         layers.append(head)
-    return keras.Sequential([keras.Input(shape=(None, len(feature_names))), *layers])
+    return keras.Sequential([keras.Input(shape=(None, len(feature_names))), *layers], name=name)
 
 
 def distribution_head(cfg: Config):

@@ -32,6 +32,7 @@ import numpy as np
 from keras import ops
 
 from lstm_app.data.transforms import make_transform
+from lstm_app.models.ensemble import assemble_ensemble, ensemble_parts, is_ensemble
 from lstm_app.serving.spec import ServingSpec
 
 
@@ -176,6 +177,13 @@ def unrolled_copy(model: keras.Model, time_steps: int) -> keras.Model:
                 config[inner]["config"]["unroll"] = True
         return layer.__class__.from_config(config)
 
+    if is_ensemble(model):  # each member unrolled over the steps it looks back
+        members, lookbacks = zip(*ensemble_parts(model), strict=True)
+        copies = [
+            unrolled_copy(member, steps or time_steps)
+            for member, steps in zip(members, lookbacks, strict=True)
+        ]
+        return assemble_ensemble(copies, model.input_shape[-1], lookbacks, time_steps)
     inputs = keras.Input((time_steps, model.input_shape[-1]))
     copy = keras.models.clone_model(model, input_tensors=inputs, clone_function=clone)
     copy.set_weights(model.get_weights())

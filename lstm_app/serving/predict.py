@@ -264,14 +264,22 @@ def forecast_csv(
     Returns:
         One row per origin and step: `origin` (the time of the last row used), `time` (the
         forecast's time, continuing the time column's frequency), `step`, `forecast`; a panel's
-        rows start with `series`, the series' id.
+        rows start with `series`, the series' id. A panel's series shorter than the model's
+        window is forecast from its rows led by copies of its first row, as the run scored
+        it; a column `padded` then says how many rows each window was given. A panel model
+        whose config combines its forecasts with statistical ones (`model.combine`) gets them
+        here too, each model fitted on the series' rows up to each origin.
     """
     panel = forecaster.metadata.get("series") is not None
     inputs = panel_inputs(forecaster, csv) if panel else [(None, *raw_inputs(forecaster, csv))]
     spec = forecaster.spec
-    rows, windows, origins, unscale = spec.rows, [], [], []
+    rows, windows, origins, unscale, padded = spec.rows, [], [], [], {}
     for series_id, values, _ in inputs:
-        if len(values) < rows:
+        n = len(values)
+        if len(values) < rows and panel and len(values) > spec.lag:  # as the run scored it
+            padded[series_id] = rows - len(values)
+            values = np.concatenate([np.repeat(values[:1], rows - len(values), axis=0), values])
+        elif len(values) < rows:
             lag = f" + {spec.lag} for the transforms" if spec.lag else ""
             which = f"series '{series_id}' " if panel else ""
             raise DataError(
@@ -279,13 +287,13 @@ def forecast_csv(
                 f"(input_width {spec.input_width}{lag})"
             )
         cut = np.lib.stride_tricks.sliding_window_view(values, rows, axis=0).transpose(0, 2, 1)
-        cut = cut if all_windows else cut[-1:]
+        cut = cut if all_windows or series_id in padded else cut[-1:]
         if spec.series_scaled:  # by the series' own statistics, from the card
             offset, scale, target = _series_statistics(forecaster, series_id, csv)
             cut = (cut - offset) / scale
             unscale.append(np.broadcast_to(target, (len(cut), 2)))
         windows.append(cut)
-        origins.append(np.arange(len(values) - len(cut), len(values)))
+        origins.append(np.arange(n - len(cut), n))
     windows = np.concatenate(windows)
     if len(windows) == 0:  # never handed to a runtime (onnxruntime aborts on an empty batch)
         raise DataError(f"{csv}: no window to forecast from")
@@ -299,6 +307,9 @@ def forecast_csv(
         target = np.concatenate(unscale)  # (windows, 2): offset, scale
         each = (-1,) + (1,) * (forecasts.ndim - 1)  # per window: (windows, 1) or (windows, 1, 1)
         forecasts = forecasts * target[:, 1].reshape(each) + target[:, 0].reshape(each)
+    combine = (forecaster.metadata.get("config") or {}).get("model", {}).get("combine") or []
+    if panel and combine and not spec.distribution:  # as the run scored them (model.combine)
+        forecasts = _combined(forecasts, inputs, origins, spec, combine)
     table, done = [], 0
     for (series_id, _, times), starts in zip(inputs, origins, strict=True):
         frequency = _input_frequency(times, forecaster.metadata["inputs"].get("frequency"), csv)
@@ -310,6 +321,8 @@ def forecast_csv(
             for step in range(spec.horizon):
                 row = {} if series_id is None else {"series": series_id}
                 row |= {"origin": time_text(times[origin]), "time": stamps[step], "step": step + 1}
+                if padded:  # rows of copies of the first value leading a short series' window
+                    row["padded"] = padded.get(series_id, 0)
                 if spec.distribution:  # one column per quantile
                     row |= {
                         f"q{level:g}": value
@@ -320,6 +333,28 @@ def forecast_csv(
                 table.append(row)
             done += 1
     return pd.DataFrame(table)
+
+
+def _combined(forecasts: np.ndarray, inputs, origins, spec, names) -> np.ndarray:
+    """The network's forecasts `(windows, horizon)`, window by window in the order of
+    `inputs`, each series' combined with the statistical models `names` fitted on its own
+    target up to each origin (`lstm_app.evaluation.combine`); a series they cannot forecast
+    keeps the network's."""
+    from lstm_app.evaluation.combine import combine
+    from lstm_app.evaluation.statistical import statistical_forecast
+
+    combined, done = forecasts.copy(), 0
+    for (_, values, _), starts in zip(inputs, origins, strict=True):
+        target = np.asarray(values[:, spec.target_index], dtype=np.float64)
+        found = [
+            statistical_forecast(name, target, starts, spec.horizon, spec.season_length)[0]
+            for name in names
+        ]
+        rows = slice(done, done + len(starts))
+        if all(values is not None for values in found):
+            combined[rows] = combine(forecasts[rows], found)
+        done += len(starts)
+    return combined
 
 
 def _series_statistics(forecaster: Forecaster, series_id: str, csv):

@@ -21,6 +21,7 @@ import tensorflow as tf
 from lstm_app.config.schema import LOSSES, OPTIMIZERS, CallbacksConfig, Config, TrainingConfig
 from lstm_app.errors import RunFailedError
 from lstm_app.models.assemble import model_for
+from lstm_app.models.ensemble import EachMember, is_ensemble
 from lstm_app.registry import load_object
 from lstm_app.runs.rundir import RunDir, write_atomic
 from lstm_app.training.distribute import (
@@ -69,7 +70,7 @@ def _loss(model: keras.Model, name: str):
     by import path, made for `model` (`for_model`: a distribution head's levels)."""
     entry = LOSSES[name]
     if "." not in entry:  # Keras's name: "mean_squared_error"
-        return entry
+        return EachMember(entry) if is_ensemble(model) else entry
     return load_object(entry).for_model(model)
 
 

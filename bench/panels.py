@@ -1,0 +1,179 @@
+"""Every development panel x {the shipped recipe for its frequency, seasonal naive, ETS, Theta}:
+mean MASE and mean sMAPE over the series, and the time each took.
+
+    .venv/bin/python bench/panels.py                        # test blocks (what the README shows)
+    .venv/bin/python bench/panels.py --split val            # validation blocks: choose here
+    .venv/bin/python bench/panels.py --split val --panels m1_quarterly \\
+        --set training.loss=mean_squared_error              # one idea, on validation
+
+`--split val` drops each series' test block before anything is read, so the run's last block
+is the validation block: settings are chosen there and never see a test block. `--split test`
+trains the recipe as shipped (its own validation block for early stopping) and scores the test
+blocks. The statistical baselines are the run's own (`evaluation.baselines`: statsforecast's
+AutoETS and AutoTheta, fitted on each series up to the block's origin), scored on the same
+series and windows as the model. NeuralForecast's LSTM and NHITS join the table when
+`neuralforecast` is importable (not a dependency).
+"""
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+
+# name: (recipe, file, data keys set on the recipe)
+PANELS = {
+    "m1_monthly": ("panel_monthly", "m1_monthly.csv", {}),
+    "aus_livestock": (
+        "panel_monthly",
+        "aus_livestock.csv",
+        {
+            "data.series_id": "[Animal, State]",
+            "data.time_column": "Month",
+            "data.target": "Count",
+            "data.features": "[Count]",
+            "data.window.horizon": "24",
+            "data.split.test_last": "24",
+            "data.split.val_last": "24",
+        },
+    ),
+    "m1_quarterly": ("panel_quarterly", "m1_quarterly.csv", {}),
+    "tourism_au_quarterly": (
+        "panel_quarterly",
+        "tourism_au_quarterly.csv",
+        {"data.target": "trips", "data.features": "[trips]"},
+    ),
+}
+SHOWN = ("model", "seasonal_naive", "ets", "theta")
+
+
+def recipe_overrides(panel: str, path: Path, extra) -> tuple[Path, list[str]]:
+    """The recipe's config file and the `--set` overrides that point it at `path`."""
+    recipe, _, keys = PANELS[panel]
+    overrides = [f"data.path={path}", *(f"{k}={v}" for k, v in keys.items()), *extra]
+    return ROOT / "configs" / f"{recipe}.yaml", overrides
+
+
+def without_test_blocks(panel: str, folder: Path) -> Path:
+    """A copy of the panel's CSV without each series' last `test_last` rows (in file order),
+    so that its last block is the validation block."""
+    config, overrides = recipe_overrides(panel, DATA / PANELS[panel][1], [])
+    from lstm_app.config.load import load_config
+
+    cfg = load_config(config, overrides)
+    frame = pd.read_csv(DATA / PANELS[panel][1])
+    ids = cfg.data.series_id
+    ids = [ids] if isinstance(ids, str) else list(ids)
+    position = frame.groupby(ids, sort=False).cumcount(ascending=False)
+    path = folder / f"{panel}_val.csv"
+    frame[position >= cfg.data.split.test_last].to_csv(path, index=False)
+    return path
+
+
+def run_panel(panel: str, split: str, extra, folder: Path, combine: bool = False) -> dict:
+    """Trains the recipe on `panel` and returns `{name: (mean MASE, mean sMAPE)}` for the model
+    and the baselines over the series all of them scored, with the series count and seconds."""
+    from lstm_app.config.load import load_config
+    from lstm_app.pipeline import train
+
+    path = without_test_blocks(panel, folder) if split == "val" else DATA / PANELS[panel][1]
+    config, overrides = recipe_overrides(panel, path, extra)
+    cfg = load_config(config, overrides)
+    started = time.time()
+    result = train(cfg, folder / f"{panel}-{split}", verbose=0)
+    seconds = time.time() - started
+    table = pd.read_csv(result.run.path / "series_metrics.csv")
+    run = [name for name in SHOWN if table[f"{name}_mase"].notna().any()]  # the baselines run
+    both = table[[f"{name}_{m}" for name in run for m in ("mase", "smape")]].dropna()
+    scores = {
+        name: (both[f"{name}_mase"].mean(), both[f"{name}_smape"].mean())
+        if name in run
+        else (float("nan"), float("nan"))
+        for name in SHOWN
+    }
+    left_out = len(result.metrics["series"]["left_out"])
+    found = {"scores": scores, "series": len(both), "left_out": left_out, "seconds": seconds}
+    if combine:
+        found["combined"] = combined_scores(result, both.index)
+    return found
+
+
+def combined_scores(result, rows) -> tuple[float, float]:
+    """Mean MASE and sMAPE over the series `rows` (positions) of the median of the model's, ETS's
+    and Theta's test forecasts (the M4 lesson: a combination with statistical forecasts)."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from lstm_app.evaluation.baselines import baseline_forecasts
+    from lstm_app.evaluation.metrics import in_sample, seasonal_scale, smape
+
+    mases, smapes = [], []
+    for i in rows:
+        part = replace(result.data.parts[i], baselines=("ets", "theta"))
+        test = part.splits["test"]
+        stats = baseline_forecasts(part, test)
+        if len(stats) < 2:
+            continue
+        forecast = np.median([result.forecasts["test"][i], stats["ets"], stats["theta"]], axis=0)
+        actual = test.raw_target_windows()
+        scale = seasonal_scale(in_sample(part), part.season_length)
+        mases.append(np.mean(np.abs(actual - forecast)) / scale)
+        smapes.append(smape(actual, forecast))
+    return float(np.mean(mases)), float(np.mean(smapes))
+
+
+def machine() -> str:
+    import keras
+    import statsforecast
+    import tensorflow as tf
+
+    return (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores; Python "
+        f"{platform.python_version()}, TensorFlow {tf.__version__}, Keras {keras.__version__}, "
+        f"statsforecast {statsforecast.__version__}"
+    )
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", choices=("val", "test"), default="test")
+    parser.add_argument("--panels", nargs="+", choices=list(PANELS), default=list(PANELS))
+    parser.add_argument("--set", action="append", default=[], help="one more override")
+    parser.add_argument(
+        "--combine", action="store_true", help="also the median of the model, ETS and Theta"
+    )
+    args = parser.parse_args(argv)
+    print(f"bench/panels.py --split {args.split} {' '.join(sys.argv[1:])}")
+    print(f"machine: {machine()}")
+    combined = " median(lstm-app, ETS, Theta) MASE | sMAPE % |" if args.combine else ""
+    print(
+        "| panel | series | lstm-app MASE | sMAPE % | seasonal naive MASE | sMAPE % | "
+        f"ETS MASE | sMAPE % | Theta MASE | sMAPE % |{combined} lstm-app run (s) |"
+    )
+    print("| --- | ---: |" + " ---: |" * (9 + 2 * args.combine))
+    with tempfile.TemporaryDirectory() as tmp:
+        for panel in args.panels:
+            found = run_panel(panel, args.split, args.set, Path(tmp), args.combine)
+            cells = " | ".join(
+                f"{mase:.3f} | {smape:.2f}" for mase, smape in found["scores"].values()
+            )
+            series = f"{found['series']}" + (
+                f" ({found['left_out']} left out)" if found["left_out"] else ""
+            )
+            if "combined" in found:
+                cells += " | {:.3f} | {:.2f}".format(*found["combined"])
+            print(f"| {panel} | {series} | {cells} | {found['seconds']:.0f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
