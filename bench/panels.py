@@ -1,5 +1,7 @@
 """Every development panel x {the shipped recipe for its frequency, seasonal naive, ETS, Theta}:
-mean MASE and mean sMAPE over the series, and the time each took.
+mean MASE and mean sMAPE over the series, and the time each took. Each panel runs its shipped
+config (`PANELS`): the recipe of its frequency (configs/panel_monthly.yaml,
+panel_quarterly.yaml) with only its data keys changed.
 
     .venv/bin/python bench/panels.py                        # test blocks (what the README shows)
     .venv/bin/python bench/panels.py --split val            # validation blocks: choose here
@@ -18,6 +20,7 @@ series and windows as the model. NeuralForecast's LSTM and NHITS join the table 
 import argparse
 import os
 import platform
+import resource
 import sys
 import tempfile
 import time
@@ -28,49 +31,28 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "data"
 
-# name: (recipe, file, data keys set on the recipe)
+# development panel: its shipped config, the recipe of its frequency with its data keys
 PANELS = {
-    "m1_monthly": ("panel_monthly", "m1_monthly.csv", {}),
-    "aus_livestock": (
-        "panel_monthly",
-        "aus_livestock.csv",
-        {
-            "data.series_id": "[Animal, State]",
-            "data.time_column": "Month",
-            "data.target": "Count",
-            "data.features": "[Count]",
-            "data.window.horizon": "24",
-            "data.split.test_last": "24",
-            "data.split.val_last": "24",
-        },
-    ),
-    "m1_quarterly": ("panel_quarterly", "m1_quarterly.csv", {}),
-    "tourism_au_quarterly": (
-        "panel_quarterly",
-        "tourism_au_quarterly.csv",
-        {"data.target": "trips", "data.features": "[trips]"},
-    ),
+    "m1_monthly": "panel_monthly",
+    "aus_livestock": "livestock",
+    "m1_quarterly": "panel_quarterly",
+    "tourism_au_quarterly": "tourism",
 }
 SHOWN = ("model", "seasonal_naive", "ets", "theta")
 
 
-def recipe_overrides(panel: str, path: Path, extra) -> tuple[Path, list[str]]:
-    """The recipe's config file and the `--set` overrides that point it at `path`."""
-    recipe, _, keys = PANELS[panel]
-    overrides = [f"data.path={path}", *(f"{k}={v}" for k, v in keys.items()), *extra]
-    return ROOT / "configs" / f"{recipe}.yaml", overrides
+def config_path(panel: str) -> Path:
+    return ROOT / "configs" / f"{PANELS[panel]}.yaml"
 
 
 def without_test_blocks(panel: str, folder: Path) -> Path:
     """A copy of the panel's CSV without each series' last `test_last` rows (in file order),
     so that its last block is the validation block."""
-    config, overrides = recipe_overrides(panel, DATA / PANELS[panel][1], [])
     from lstm_app.config.load import load_config
 
-    cfg = load_config(config, overrides)
-    frame = pd.read_csv(DATA / PANELS[panel][1])
+    cfg = load_config(config_path(panel))
+    frame = pd.read_csv(cfg.data.path)
     ids = cfg.data.series_id
     ids = [ids] if isinstance(ids, str) else list(ids)
     position = frame.groupby(ids, sort=False).cumcount(ascending=False)
@@ -85,9 +67,8 @@ def run_panel(panel: str, split: str, extra, folder: Path, combine: bool = False
     from lstm_app.config.load import load_config
     from lstm_app.pipeline import train
 
-    path = without_test_blocks(panel, folder) if split == "val" else DATA / PANELS[panel][1]
-    config, overrides = recipe_overrides(panel, path, extra)
-    cfg = load_config(config, overrides)
+    overrides = [f"data.path={without_test_blocks(panel, folder)}"] if split == "val" else []
+    cfg = load_config(config_path(panel), [*overrides, *extra])
     started = time.time()
     result = train(cfg, folder / f"{panel}-{split}", verbose=0)
     seconds = time.time() - started
@@ -173,6 +154,8 @@ def main(argv=None) -> None:
             if "combined" in found:
                 cells += " | {:.3f} | {:.2f}".format(*found["combined"])
             print(f"| {panel} | {series} | {cells} | {found['seconds']:.0f} |", flush=True)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
+    print(f"peak resident memory of the whole bench: {peak:.2f} GiB")
 
 
 if __name__ == "__main__":

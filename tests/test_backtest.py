@@ -66,4 +66,11 @@ def test_backtest_scores_every_fold_and_summarises_them():
     assert summary["mean"] == pytest.approx(np.mean(maes))
     assert summary["std"] == pytest.approx(np.std(maes))
     assert result["folds"][0]["test"][1] < result["folds"][1]["test"][0]
-    assert set(result["summary"]) == {"model", "persistence", "seasonal_naive", "mean"}
+    assert set(result["summary"]) == {
+        "model",
+        "persistence",
+        "seasonal_naive",
+        "mean",
+        "ets",
+        "theta",
+    }

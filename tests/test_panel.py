@@ -461,3 +461,55 @@ def test_a_parquet_file_or_folder_reads_as_its_csv_does(tmp_path):
 def test_a_folder_without_parquet_files_is_one_line(tmp_path):
     with pytest.raises(DataError, match=r"a folder without .parquet files; expected a CSV or"):
         read_panel(_data(tmp_path))
+
+
+def test_the_summary_says_plainly_whether_the_model_beats_each_statistical_baseline():
+    from lstm_app.evaluation.panel import versus
+    from lstm_app.jobs.panel import versus_lines
+
+    table = pd.DataFrame(
+        {
+            "model_mase": [1.0, 2.0, 0.5, np.nan],
+            "model_smape": [10.0, 20.0, 5.0, 1.0],
+            "ets_mase": [2.0, 1.0, 1.0, 1.0],
+            "ets_smape": [20.0, 10.0, 10.0, 1.0],
+            "theta_mase": [0.5, 0.5, 0.5, 0.5],
+            "theta_smape": [5.0, 5.0, 5.0, 5.0],
+        }
+    )
+    found = versus(table, ("ets", "theta"))
+    assert found["ets"]["series"] == 3 and found["ets"]["wins"] == 2  # the NaN row is not scored
+    assert found["ets"]["model_mase"] == pytest.approx(3.5 / 3)
+    assert found["ets"]["mase"] == pytest.approx(4 / 3)
+    lines = versus_lines({"test": found})
+    assert lines[0].startswith("Test: the model beats ETS: mean MASE 1.167 vs 1.333 (-12.5%)")
+    assert lines[0].endswith("better on 2 of 3 series.")
+    assert lines[1].startswith("Test: the model loses to Theta: mean MASE 1.167 vs 0.500")
+
+
+def test_a_combination_keeps_the_network_where_a_statistical_model_cannot_forecast(monkeypatch):
+    from lstm_app.data.panel import prepare_panel
+    from lstm_app.evaluation import combine as combine_module
+    from lstm_app.evaluation.combine import combine, combine_each
+
+    np.testing.assert_array_equal(
+        combine(np.array([[1.0, 5.0]]), [np.array([[2.0, 0.0]]), np.array([[3.0, 1.0]])]),
+        [[2.0, 1.0]],
+    )
+    parts = prepare_panel(_tourism()).parts[:2]
+    network = [np.zeros((1, 8)), np.zeros((1, 8))]
+    combined, alone = combine_each(parts, network, "test", ("ets", "theta"))
+    assert alone == 0 and not np.allclose(combined[0], 0)  # the median of 0, ETS and Theta
+    real = combine_module.forecasts_of
+    monkeypatch.setattr(  # the second series: too short for Theta to fit
+        combine_module,
+        "forecasts_of",
+        lambda part, split, names: (
+            {"ets": real(part, split, ("ets",))["ets"]}
+            if part is parts[1]
+            else real(part, split, names)
+        ),
+    )
+    combined, alone = combine_each(parts, network, "test", ("ets", "theta"))
+    assert alone == 1 and np.array_equal(combined[1], network[1])
+    assert not np.allclose(combined[0], 0)

@@ -20,9 +20,9 @@ from lstm_app.data.prepare import SPLITS
 from lstm_app.data.shards import scan_shards, shard_paths, shard_split, stream_dataset
 from lstm_app.errors import DataError
 
-# six series in two shards; s2 is too short for a test window; labels A only in shard 0,
-# C only in shard 1
-LENGTHS = (40, 30, 10, 36, 40, 24)
+# six series in two shards; s2 is its test block alone, too short for any window; labels A
+# only in shard 0, C only in shard 1
+LENGTHS = (40, 30, 3, 36, 40, 24)
 KINDS = ("A", "B", "A", "C", "B", "C")
 SHARDS = ((0, 1, 2), (3, 4, 5))
 
