@@ -490,7 +490,8 @@ def test_the_summary_says_plainly_whether_the_model_beats_each_statistical_basel
 def test_a_combination_keeps_the_network_where_a_statistical_model_cannot_forecast(monkeypatch):
     from lstm_app.data.panel import prepare_panel
     from lstm_app.evaluation import combine as combine_module
-    from lstm_app.evaluation.combine import combine, combine_each
+    from lstm_app.evaluation.combine import combine_each
+    from lstm_app.models.statistical import combine
 
     np.testing.assert_array_equal(
         combine(np.array([[1.0, 5.0]]), [np.array([[2.0, 0.0]]), np.array([[3.0, 1.0]])]),

@@ -250,7 +250,7 @@ def test_a_combined_panel_forecasts_with_lstm_predict_what_the_run_scored(tmp_pa
     lstm-predict, given each series up to its test block, forecasts the same numbers."""
     from lstm_app.data.panel import prepare_panel
     from lstm_app.evaluation.baselines import forecasts_of
-    from lstm_app.evaluation.combine import combine
+    from lstm_app.models.statistical import combine
 
     config = _config(tmp_path, formats=("keras",))
     run = tmp_path / "run"

@@ -8,7 +8,7 @@ import pytest
 from lstm_app.evaluation import baselines as baselines_module
 from lstm_app.evaluation.baselines import NOT_RUN, baseline_forecasts, baseline_notes
 from lstm_app.evaluation.metrics import metrics_report
-from lstm_app.evaluation.statistical import MIN_ROWS, statistical_forecast
+from lstm_app.models.statistical import MIN_ROWS, statistical_forecast
 
 
 def seasonal_series(n=120, m=12, seed=0) -> np.ndarray:

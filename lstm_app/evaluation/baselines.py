@@ -5,7 +5,7 @@ known at each window's origin (its last input row), in the target's original uni
     seasonal_naive   the value one season before each step: y_{t+k-m*ceil(k/m)}, m = season_length
     mean             the mean of the train split's target
     ets              AutoETS (statsforecast), fitted on the rows up to the split's first origin
-    theta            AutoTheta (statsforecast), the same way (`lstm_app.evaluation.statistical`)
+    theta            AutoTheta (statsforecast), the same way (`lstm_app.models.statistical`)
 
 A run forecasts with the baselines its config names (`evaluation.baselines`, stamped on the
 data as `PreparedData.baselines`); the others are left out with the note `not run`. The
@@ -27,7 +27,7 @@ import numpy as np
 
 from lstm_app.config.choices import BASELINE_NAMES, check_catalogue
 from lstm_app.data.prepare import PreparedData, SplitData
-from lstm_app.evaluation.statistical import STATISTICAL, statistical_forecast
+from lstm_app.models.statistical import STATISTICAL, statistical_forecast
 from lstm_app.registry import Registry
 
 

@@ -6,18 +6,13 @@ competition's lesson: a combination with statistical forecasts is hard to beat).
 
 A series a statistical model cannot forecast (too short to fit) keeps the network's forecast,
 and is counted in `alone`. The statistical forecasts are the baselines' (fitted on each series
-up to the split's first origin: `lstm_app.evaluation.statistical`), computed once per series.
+up to the split's first origin: `lstm_app.models.statistical`), computed once per series.
 """
 
 import numpy as np
 
 from lstm_app.evaluation.baselines import forecasts_of
-
-
-def combine(network: np.ndarray, statistical: list[np.ndarray]) -> np.ndarray:
-    """The median of the forecasts `(windows, horizon)` of the network and of each statistical
-    model, element by element."""
-    return np.median(np.stack([network, *statistical]), axis=0)
+from lstm_app.models.statistical import combine
 
 
 def combine_each(parts, forecasts, split_name: str, names) -> tuple[list[np.ndarray], int]:

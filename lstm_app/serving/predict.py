@@ -340,8 +340,7 @@ def _combined(forecasts: np.ndarray, inputs, origins, spec, names) -> np.ndarray
     `inputs`, each series' combined with the statistical models `names` fitted on its own
     target up to each origin (`lstm_app.evaluation.combine`); a series they cannot forecast
     keeps the network's."""
-    from lstm_app.evaluation.combine import combine
-    from lstm_app.evaluation.statistical import statistical_forecast
+    from lstm_app.models.statistical import combine, statistical_forecast
 
     combined, done = forecasts.copy(), 0
     for (_, values, _), starts in zip(inputs, origins, strict=True):

@@ -1,7 +1,9 @@
-"""The statistical baselines: AutoETS and AutoTheta (statsforecast, the field's standard),
-forecasting exactly the model's windows from what is known at each window's origin.
+"""The statistical forecasters: AutoETS and AutoTheta (statsforecast, the field's standard),
+forecasting exactly the network's windows from what is known at each window's origin; the
+baselines of every run (`lstm_app.evaluation.baselines`) and the partners of `model.combine`.
 
     forecasts, note = statistical_forecast("ets", history, origins, horizon, season_length)
+    combined = combine(network, [ets, theta])     the median, element by element
 
 Each model is fitted once, on every row up to the split's first origin (what a forecaster of
 the split has seen), then applied with its parameters fixed to the rows up to each later origin
@@ -69,3 +71,9 @@ def statistical_forecast(
     if not np.isfinite(forecasts).all():
         return None, f"left out: {STATISTICAL[name][1]} forecast non-finite values"
     return forecasts, None
+
+
+def combine(network: np.ndarray, statistical: list[np.ndarray]) -> np.ndarray:
+    """The median of the forecasts `(windows, horizon)` of the network and of each statistical
+    model, element by element (`model.combine`)."""
+    return np.median(np.stack([network, *statistical]), axis=0)
