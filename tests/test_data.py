@@ -349,8 +349,8 @@ def test_dates_split_across_columns_are_assembled(tmp_path):
         "time_columns": ["year", "month", "day", "hour"],
     }
     series = load_series(config_from_dict(tiny_config_dict(data=raw)).data)
-    assert str(series.times[0]) == "2010-01-01T00:00:00.000000"
-    assert str(series.times[25]) == "2010-01-02T01:00:00.000000"
+    assert series.times[0] == np.datetime64("2010-01-01T00:00")  # whatever pandas' unit
+    assert series.times[25] == np.datetime64("2010-01-02T01:00")
     path.write_text(path.read_text().replace("2010,1,1,5,", "2010,2,30,5,"))
     with pytest.raises(
         DataError,

@@ -181,7 +181,14 @@ def test_metadata_describes_how_to_feed_the_model(exported):
     config = (result.run_dir / "config.yaml").read_bytes()
     assert card["config_sha256"] == hashlib.sha256(config).hexdigest()
     assert card["test_metrics"]["model"]["mae"] == pytest.approx(result.metrics["test"]["mae"])
-    assert set(card["test_metrics"]) == {"model", "persistence", "seasonal_naive", "mean"}
+    assert set(card["test_metrics"]) == {
+        "model",
+        "persistence",
+        "seasonal_naive",
+        "mean",
+        "ets",
+        "theta",
+    }
     assert card["formats"] == {
         "keras": "model.keras",
         "saved_model": "saved_model",
