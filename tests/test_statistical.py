@@ -4,6 +4,7 @@ split's first origin, applied at each origin from what is known there, chosen by
 
 import numpy as np
 import pytest
+from conftest import REPO
 
 from lstm_app.evaluation import baselines as baselines_module
 from lstm_app.evaluation.baselines import NOT_RUN, baseline_forecasts, baseline_notes
@@ -119,3 +120,22 @@ def test_the_baselines_key_is_checked(tiny_config_file, value, message):
     with pytest.raises(ConfigError) as error:
         load_config(tiny_config_file, [f"evaluation.baselines={value}"])
     assert message in str(error.value)
+
+
+def test_auto_leaves_ets_and_theta_out_of_a_panel_read_shard_by_shard_only(tiny_config_file):
+    from lstm_app.config.load import load_config
+    from lstm_app.config.rules import run_baselines
+
+    assert run_baselines(load_config(tiny_config_file)) == (
+        "persistence",
+        "seasonal_naive",
+        "mean",
+        "ets",
+        "theta",
+    )
+    chosen = load_config(tiny_config_file, ["evaluation.baselines=[theta, persistence]"])
+    assert run_baselines(chosen) == ("theta", "persistence")
+    stream = load_config(
+        REPO / "configs" / "tourism.yaml", ["data.stream=true", "model.combine=[]"]
+    )
+    assert run_baselines(stream) == ("persistence", "seasonal_naive", "mean")

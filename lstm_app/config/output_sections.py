@@ -62,8 +62,10 @@ class EvaluationConfig:
     backtest: BacktestConfig = field(default_factory=BacktestConfig)
     intervals: IntervalsConfig = field(default_factory=IntervalsConfig)
     # the forecasts the model is compared with (lstm_app.evaluation.baselines); ets and theta
-    # (statsforecast's AutoETS and AutoTheta) cost about 0.05 s per series each
-    baselines: tuple[str, ...] = choice(BASELINE_NAMES, BASELINE_NAMES, unique=True)
+    # (statsforecast's AutoETS and AutoTheta) cost about 0.05 s per series each; auto: all of
+    # them, but ets and theta for a panel read shard by shard (they would cost more than the
+    # training): see run_baselines
+    baselines: tuple[str, ...] | Literal["auto"] = choice("auto", BASELINE_NAMES, unique=True)
 
 
 # --------------------------------------------------------------------------------------------

@@ -14,7 +14,13 @@ import dataclasses
 import re
 from typing import TYPE_CHECKING
 
-from lstm_app.config.choices import DEFAULT_LOSS, DISTRIBUTION_LOSSES, TEXT_FORMATS
+from lstm_app.config.choices import (
+    BASELINE_NAMES,
+    COMBINABLE,
+    DEFAULT_LOSS,
+    DISTRIBUTION_LOSSES,
+    TEXT_FORMATS,
+)
 from lstm_app.config.kinds import PANEL_KINDS, run_kind
 from lstm_app.config.output_sections import interval_quantiles
 from lstm_app.errors import ConfigError
@@ -34,6 +40,18 @@ def auto_input_width(horizon: int, season_length: int) -> int:
     1.5 horizons did as well as 2 on the quarterly panels and better on M1 monthly, and
     leaves more short series a whole window)."""
     return round(AUTO_HORIZONS * max(horizon, season_length))
+
+
+def run_baselines(cfg) -> tuple[str, ...]:
+    """The baselines a run computes: `evaluation.baselines`, or with `auto` all of them
+    (`BASELINE_NAMES`) but the statistical ones (`COMBINABLE`) for a panel read shard by shard,
+    whose series may be counted in millions."""
+    chosen = cfg.evaluation.baselines
+    if chosen != "auto":
+        return tuple(chosen)
+    if run_kind(cfg) == "stream":
+        return tuple(name for name in BASELINE_NAMES if name not in COMBINABLE)
+    return BASELINE_NAMES
 
 
 def finish(cfg) -> "Config":

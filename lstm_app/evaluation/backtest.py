@@ -16,6 +16,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from lstm_app.config.rules import run_baselines
 from lstm_app.config.schema import Config, SplitConfig
 from lstm_app.data.prepare import PreparedData, prepare_data, split_bounds
 from lstm_app.data.windows import count_windows
@@ -89,7 +90,7 @@ def run_backtest(cfg: Config, data: PreparedData, last_report: dict, forecast_fo
             fold, report = data, last_report
         else:
             fold = prepare_data(cfg.data, cfg.seed, bounds=bounds)
-            fold = replace(fold, baselines=tuple(cfg.evaluation.baselines))
+            fold = replace(fold, baselines=run_baselines(cfg))
             report = metrics_report(fold, {"test": forecast_fold(fold)})
         train, test = fold.splits["train"], fold.splits["test"]
         results.append(

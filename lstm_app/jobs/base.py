@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from lstm_app.config.rules import run_baselines
 from lstm_app.config.schema import DISTRIBUTION_LOSSES, Config, quantile_levels
 from lstm_app.evaluation.metrics import finite_or_none
 from lstm_app.runs.rundir import RunDir, temporary_path
@@ -125,8 +126,8 @@ class Job:
 
 def with_baselines(cfg: Config, data):
     """`data` (a PreparedData, or a panel of them in `parts`) to be compared with the baselines
-    `cfg.evaluation.baselines` names (`PreparedData.baselines`)."""
-    names = tuple(cfg.evaluation.baselines)
+    `cfg.evaluation.baselines` names (`run_baselines`, on `PreparedData.baselines`)."""
+    names = run_baselines(cfg)
     if hasattr(data, "parts"):
         return replace(data, parts=tuple(replace(part, baselines=names) for part in data.parts))
     return replace(data, baselines=names)
