@@ -61,7 +61,7 @@ def without_test_blocks(panel: str, folder: Path) -> Path:
     return path
 
 
-def run_panel(panel: str, split: str, extra, folder: Path, combine: bool = False) -> dict:
+def run_panel(panel: str, split: str, extra, folder: Path) -> dict:
     """Trains the recipe on `panel` and returns `{name: (mean MASE, mean sMAPE)}` for the model
     and the baselines over the series all of them scored, with the series count and seconds."""
     from lstm_app.config.load import load_config
@@ -82,35 +82,7 @@ def run_panel(panel: str, split: str, extra, folder: Path, combine: bool = False
         for name in SHOWN
     }
     left_out = len(result.metrics["series"]["left_out"])
-    found = {"scores": scores, "series": len(both), "left_out": left_out, "seconds": seconds}
-    if combine:
-        found["combined"] = combined_scores(result, both.index)
-    return found
-
-
-def combined_scores(result, rows) -> tuple[float, float]:
-    """Mean MASE and sMAPE over the series `rows` (positions) of the median of the model's, ETS's
-    and Theta's test forecasts (the M4 lesson: a combination with statistical forecasts)."""
-    from dataclasses import replace
-
-    import numpy as np
-
-    from lstm_app.evaluation.baselines import baseline_forecasts
-    from lstm_app.evaluation.metrics import in_sample, seasonal_scale, smape
-
-    mases, smapes = [], []
-    for i in rows:
-        part = replace(result.data.parts[i], baselines=("ets", "theta"))
-        test = part.splits["test"]
-        stats = baseline_forecasts(part, test)
-        if len(stats) < 2:
-            continue
-        forecast = np.median([result.forecasts["test"][i], stats["ets"], stats["theta"]], axis=0)
-        actual = test.raw_target_windows()
-        scale = seasonal_scale(in_sample(part), part.season_length)
-        mases.append(np.mean(np.abs(actual - forecast)) / scale)
-        smapes.append(smape(actual, forecast))
-    return float(np.mean(mases)), float(np.mean(smapes))
+    return {"scores": scores, "series": len(both), "left_out": left_out, "seconds": seconds}
 
 
 def machine() -> str:
@@ -130,29 +102,23 @@ def main(argv=None) -> None:
     parser.add_argument("--split", choices=("val", "test"), default="test")
     parser.add_argument("--panels", nargs="+", choices=list(PANELS), default=list(PANELS))
     parser.add_argument("--set", action="append", default=[], help="one more override")
-    parser.add_argument(
-        "--combine", action="store_true", help="also the median of the model, ETS and Theta"
-    )
     args = parser.parse_args(argv)
     print(f"bench/panels.py --split {args.split} {' '.join(sys.argv[1:])}")
     print(f"machine: {machine()}")
-    combined = " median(lstm-app, ETS, Theta) MASE | sMAPE % |" if args.combine else ""
     print(
         "| panel | series | lstm-app MASE | sMAPE % | seasonal naive MASE | sMAPE % | "
-        f"ETS MASE | sMAPE % | Theta MASE | sMAPE % |{combined} lstm-app run (s) |"
+        "ETS MASE | sMAPE % | Theta MASE | sMAPE % | lstm-app run (s) |"
     )
-    print("| --- | ---: |" + " ---: |" * (9 + 2 * args.combine))
+    print("| --- | ---: |" + " ---: |" * 9)
     with tempfile.TemporaryDirectory() as tmp:
         for panel in args.panels:
-            found = run_panel(panel, args.split, args.set, Path(tmp), args.combine)
+            found = run_panel(panel, args.split, args.set, Path(tmp))
             cells = " | ".join(
                 f"{mase:.3f} | {smape:.2f}" for mase, smape in found["scores"].values()
             )
             series = f"{found['series']}" + (
                 f" ({found['left_out']} left out)" if found["left_out"] else ""
             )
-            if "combined" in found:
-                cells += " | {:.3f} | {:.2f}".format(*found["combined"])
             print(f"| {panel} | {series} | {cells} | {found['seconds']:.0f} |", flush=True)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
     print(f"peak resident memory of the whole bench: {peak:.2f} GiB")

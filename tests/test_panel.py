@@ -209,15 +209,21 @@ def test_static_labels_are_constant_one_hot_inputs():
         assert features[:, 1:].sum(axis=1).tolist() == [2.0] * len(features)  # a state, a purpose
 
 
-def test_a_series_too_short_to_train_on_is_still_forecast(tmp_path):
+def _first_series_since(tmp_path, date: str):
+    """`(prepared tourism panel, first series' id)`, the first series cut to its quarters from
+    `date` on."""
     from lstm_app.data.panel import prepare_panel
 
     frame = pd.read_csv(TOURISM)
     first = frame["series_id"].iloc[0]
-    short = frame[(frame["series_id"] != first) | (frame["date"] >= "2012-01-01")]  # 24 quarters
+    short = frame[(frame["series_id"] != first) | (frame["date"] >= date)]
     path = tmp_path / "short.csv"
     short.to_csv(path, index=False)
-    prepared = prepare_panel(_tourism(path=str(path)))
+    return prepare_panel(_tourism(path=str(path))), first
+
+
+def test_a_series_too_short_to_train_on_is_still_forecast(tmp_path):
+    prepared, first = _first_series_since(tmp_path, "2012-01-01")  # 24 quarters
     assert len(prepared) == 304 and prepared.skipped == {}
     part = prepared.parts[prepared.ids.index(first)]
     assert part.splits["train"].n_windows == 0  # 8 rows: no window to train on
@@ -225,14 +231,7 @@ def test_a_series_too_short_to_train_on_is_still_forecast(tmp_path):
 
 
 def test_a_series_too_short_for_a_test_window_is_left_out_with_its_reason(tmp_path):
-    from lstm_app.data.panel import prepare_panel
-
-    frame = pd.read_csv(TOURISM)
-    first = frame["series_id"].iloc[0]
-    short = frame[(frame["series_id"] != first) | (frame["date"] >= "2016-01-01")]  # 8 quarters
-    path = tmp_path / "short.csv"
-    short.to_csv(path, index=False)
-    prepared = prepare_panel(_tourism(path=str(path)))
+    prepared, first = _first_series_since(tmp_path, "2016-01-01")  # 8 quarters
     assert len(prepared) == 303 and first not in prepared.ids  # nothing before its test block
     assert prepared.skipped[first].startswith("the test split has 8 of the 8 rows")
 

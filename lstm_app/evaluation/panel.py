@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from lstm_app.evaluation.baselines import BASELINES, baseline_forecasts
-from lstm_app.evaluation.metrics import seasonal_scale, smape
+from lstm_app.evaluation.metrics import forecast_metrics, seasonal_scale
 
 SUMMARY = ("mase", "smape")  # averaged over the series
 
@@ -102,14 +102,17 @@ def split_table(parts, forecasts, split_name: str) -> pd.DataFrame:
             rows.append({})
             continue
         scored = split.scored()
+        if not scored.any():  # every target filled in: nothing to score
+            rows.append({})
+            continue
         actual = split.raw_target_windows()[scored]
         history = part.series.target[: split.origins()[0] + 1]
         scale = seasonal_scale(history, part.season_length)
         row = {}
         for name, values in {"model": forecast, **baseline_forecasts(part, split)}.items():
-            error = float(np.mean(np.abs(actual - values[scored]))) if len(actual) else np.nan
-            row[f"{name}_mase"] = error / scale if scale else np.nan
-            row[f"{name}_smape"] = smape(actual, values[scored]) if len(actual) else np.nan
+            metrics = forecast_metrics(actual, values[scored], scale)
+            for metric in SUMMARY:
+                row[f"{name}_{metric}"] = np.nan if metrics[metric] is None else metrics[metric]
         rows.append(row)
     columns = [f"{name}_{m}" for name in ("model", *BASELINES.names()) for m in SUMMARY]
     return pd.DataFrame(rows).reindex(columns=columns)
